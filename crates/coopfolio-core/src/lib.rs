@@ -1,0 +1,3 @@
+//! Coopfolio's domain: codelists, money and identifiers. No I/O lives here.
+
+#![forbid(unsafe_code)]

@@ -1,0 +1,12 @@
+//! Streaming reader for IATI 2.01-2.03 activity and organisation files.
+//!
+//! The reader pulls one `<iati-activity>` or `<iati-organisation>` at a time from any
+//! `BufRead`, so memory stays bounded by the largest single record, never the document. It
+//! knows nothing of storage: it turns bytes into [`model`] values and located [`Diagnostic`]s.
+
+#![forbid(unsafe_code)]
+
+pub mod diagnostic;
+pub mod model;
+
+pub use diagnostic::{Diagnostic, Severity};
