@@ -61,7 +61,8 @@ fn locate() -> Result<PathBuf, String> {
     // at the same time never see a half-unpacked tree.
     let staging = root.join(format!("target/test-data.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|error| format!("creating {}: {error}", staging.display()))?;
+    std::fs::create_dir_all(&staging)
+        .map_err(|error| format!("creating {}: {error}", staging.display()))?;
     let status = Command::new("tar")
         .arg("-xJf")
         .arg(&archive)
@@ -70,7 +71,10 @@ fn locate() -> Result<PathBuf, String> {
         .status()
         .map_err(|error| format!("running tar to unpack {}: {error}", archive.display()))?;
     if !status.success() {
-        return Err(format!("tar could not unpack {} ({status}); is xz-utils installed?", archive.display()));
+        return Err(format!(
+            "tar could not unpack {} ({status}); is xz-utils installed?",
+            archive.display()
+        ));
     }
     if std::fs::rename(&staging, &unpacked).is_err() {
         // Another process won the race; its copy is as good as ours.
@@ -81,4 +85,56 @@ fn locate() -> Result<PathBuf, String> {
     } else {
         Err(format!("{} did not unpack as expected", archive.display()))
     }
+}
+
+/// Writes one large IATI activity file made of `copies` copies of the activities of `sources`,
+/// each copy's identifiers given a suffix (`-copy-N`) so that every activity is new. Used for
+/// the benchmark at about 1 GB and for tests that need an import long enough to interrupt.
+/// Returns the number of bytes written.
+pub fn write_synthetic_file(
+    sources: &[PathBuf],
+    copies: usize,
+    out: &Path,
+) -> std::io::Result<u64> {
+    use std::io::Write;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out)?);
+    writer.write_all(
+        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<iati-activities version=\"2.03\">\n",
+    )?;
+    let bodies: Vec<String> = sources
+        .iter()
+        .map(|source| std::fs::read_to_string(source).map(|text| activities_of(&text).to_owned()))
+        .collect::<Result<_, _>>()?;
+    for copy in 0..copies {
+        let suffix = format!("-copy-{copy}</iati-identifier>");
+        for body in &bodies {
+            writer.write_all(body.replace("</iati-identifier>", &suffix).as_bytes())?;
+        }
+    }
+    writer.write_all(b"\n</iati-activities>\n")?;
+    writer.flush()?;
+    Ok(std::fs::metadata(out)?.len())
+}
+
+/// The text between the root element's start and end tags.
+fn activities_of(document: &str) -> &str {
+    let root = document.find("<iati-activities").unwrap_or(0);
+    let start = document[root..].find('>').map_or(0, |end| root + end + 1);
+    let end = document
+        .rfind("</iati-activities>")
+        .unwrap_or(document.len());
+    &document[start..end.max(start)]
+}
+
+/// Every `.xml` file directly in a folder, sorted by name.
+pub fn xml_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|extension| extension == "xml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
