@@ -1,4 +1,6 @@
-//! Coopfolio's domain: codelists, money and identifiers. No I/O lives here.
+//! Coopfolio's domain: codelists, money and identifiers. Nothing here touches a database or the network;
+//! the one piece of I/O is reading a directory of codelist files (`Codelists::read_dir`), which the
+//! `codelists update` command needs and which belongs with the codelist parser.
 
 #![forbid(unsafe_code)]
 
