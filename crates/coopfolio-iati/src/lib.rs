@@ -8,5 +8,7 @@
 
 pub mod diagnostic;
 pub mod model;
+pub mod reader;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use reader::{read_all, DocumentInfo, IatiReader, Limits, Record};

@@ -1,0 +1,1631 @@
+//! Turns XML events into activities and organisations, and lesser faults into diagnostics.
+//!
+//! The builder keeps a stack of open elements, each tagged with what it means to the model
+//! (`Kind`), so that a child is understood by its parent without building paths: the path is
+//! made from the stack of names only when a diagnostic needs it. Parts of a record are pushed
+//! onto the record as their start tag is read and filled in as their content arrives.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use coopfolio_core::codelists::Codelists;
+use coopfolio_core::value;
+use quick_xml::escape::EscapeError;
+use quick_xml::events::{BytesCData, BytesDecl, BytesStart, BytesText};
+use rust_decimal::Decimal;
+
+use super::source::RecordingSource;
+use super::{DocumentInfo, Limits, Record};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{
+    Activity, ActivityDate, AidType, Budget, Description, Narrative, Organisation,
+    OrganisationBudget, OrganisationRef, ParticipatingOrg, RecipientCountry, RecipientRegion,
+    RelatedActivity, Sector, Transaction, Value,
+};
+
+/// A fault that makes the document unusable, before it is located.
+pub(crate) struct Fatal {
+    code: &'static str,
+    message: String,
+    offset: u64,
+}
+
+impl Fatal {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>, offset: u64) -> Self {
+        Fatal {
+            code,
+            message: message.into(),
+            offset,
+        }
+    }
+}
+
+/// What an event meant for the reader's loop.
+pub(crate) enum Outcome {
+    Continue,
+    RecordStarted,
+    RecordFinished { end: u64 },
+    Finished,
+}
+
+/// What an open element is to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Root,
+    Record,
+    /// An element the model does not cover, or whose attributes were all it had to give.
+    Skipped,
+    Identifier,
+    /// An element whose names are `<narrative>` children (or, in 1.x files, its own text).
+    Holder(Holder),
+    Narrative,
+    Value(ValueOwner),
+    Budget,
+    Transaction,
+    OrganisationBudget(OrganisationLine),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Title,
+    Description,
+    ReportingOrg,
+    ParticipatingOrg,
+    TransactionDescription,
+    ProviderOrg,
+    ReceiverOrg,
+    OrganisationName,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueOwner {
+    Budget,
+    Transaction,
+    OrganisationBudget(OrganisationLine),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OrganisationLine {
+    Budget,
+    Expenditure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RootKind {
+    Activities,
+    Organisations,
+}
+
+// One record is in progress per reader; boxing it would only add an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum InProgress {
+    Activity(Activity),
+    Organisation(Organisation),
+}
+
+struct Frame {
+    kind: Kind,
+    /// Where the element's name starts in `Context::names`.
+    name_start: usize,
+    /// The offset of the element's `<`.
+    offset: u64,
+}
+
+/// The longest part of an element name kept for paths; longer names are cut, which keeps a
+/// deep nest of huge names from costing more than the depth limit allows.
+const MAX_NAME_IN_PATH: usize = 200;
+
+/// The open elements and the diagnostics made so far: everything a diagnostic needs.
+struct Context {
+    file_label: String,
+    codelists: Arc<Codelists>,
+    frames: Vec<Frame>,
+    names: Vec<u8>,
+    /// Diagnostics not yet handed out, each with the offset it points at. Their line and
+    /// column are resolved soon after they are made, while the source still holds the bytes.
+    pending: Vec<(Diagnostic, u64)>,
+    unresolved_from: usize,
+    /// The first pending diagnostic that belongs to the record being read.
+    record_diagnostics_from: usize,
+    /// Warnings in the record being read.
+    faults: u32,
+}
+
+impl Context {
+    /// The element path of the open elements, such as `/iati-activities/iati-activity/title`.
+    fn path(&self) -> String {
+        let mut path = String::new();
+        for (index, frame) in self.frames.iter().enumerate() {
+            let end = self
+                .frames
+                .get(index + 1)
+                .map_or(self.names.len(), |next| next.name_start);
+            path.push('/');
+            path.push_str(&String::from_utf8_lossy(&self.names[frame.name_start..end]));
+        }
+        path
+    }
+
+    fn top_offset(&self) -> u64 {
+        self.frames.last().map_or(0, |frame| frame.offset)
+    }
+
+    fn push(&mut self, severity: Severity, code: &'static str, message: String, offset: u64) {
+        let diagnostic = Diagnostic {
+            severity,
+            code,
+            message,
+            file: self.file_label.clone(),
+            line: 0,
+            column: 0,
+            path: self.path(),
+            record: None,
+        };
+        self.pending.push((diagnostic, offset));
+    }
+
+    /// A lesser fault of the innermost open element.
+    fn warn(&mut self, code: &'static str, message: String) {
+        self.push(Severity::Warning, code, message, self.top_offset());
+        self.faults += 1;
+    }
+
+    /// Report `code` when `list` is known and does not hold it.
+    fn check_code(&mut self, list: &str, code: &str) {
+        if self.codelists.contains(list, code) == Some(false) {
+            self.warn(
+                "unknown-code",
+                format!("'{code}' is not a code of the {list} codelist"),
+            );
+        }
+    }
+
+    fn not_well_formed(&self, detail: impl std::fmt::Display) -> Fatal {
+        Fatal::new(
+            "not-well-formed",
+            format!("the document is not well-formed XML: {detail}"),
+            self.top_offset(),
+        )
+    }
+}
+
+/// Reused buffers for the content of the element being read.
+#[derive(Default)]
+struct Scratch {
+    /// The text of an identifier, narrative or value.
+    text: String,
+    /// Text written directly in a narrative holder, as 1.x files do.
+    holder_text: String,
+    holder_lang: Option<String>,
+    narrative_lang: Option<String>,
+    value_currency: Option<String>,
+    value_date: Option<String>,
+    /// Whether the budget or transaction being read has had a `<value>`.
+    value_seen: bool,
+}
+
+impl Scratch {
+    fn start_holder(&mut self, lang: Option<Cow<'_, str>>) {
+        self.holder_text.clear();
+        self.holder_lang = owned_code(lang);
+    }
+}
+
+/// The state of one document being read.
+pub(crate) struct Builder {
+    context: Context,
+    scratch: Scratch,
+    limits: Limits,
+    document: Option<DocumentInfo>,
+    root: Option<RootKind>,
+    root_closed: bool,
+    /// Whether anything but whitespace has been seen, which tells an empty file from one that
+    /// is not XML.
+    seen_content: bool,
+    record: Option<InProgress>,
+    record_start: u64,
+}
+
+impl Builder {
+    pub(crate) fn new(file_label: String, codelists: Arc<Codelists>, limits: Limits) -> Self {
+        Builder {
+            context: Context {
+                file_label,
+                codelists,
+                frames: Vec::with_capacity(16),
+                names: Vec::with_capacity(256),
+                pending: Vec::new(),
+                unresolved_from: 0,
+                record_diagnostics_from: 0,
+                faults: 0,
+            },
+            scratch: Scratch::default(),
+            limits,
+            document: None,
+            root: None,
+            root_closed: false,
+            seen_content: false,
+            record: None,
+            record_start: 0,
+        }
+    }
+
+    pub(crate) fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    pub(crate) fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    pub(crate) fn document(&self) -> Option<&DocumentInfo> {
+        self.document.as_ref()
+    }
+
+    pub(crate) fn in_record(&self) -> bool {
+        self.record.is_some()
+    }
+
+    /// The offset of the `<` of the record being read (or last read).
+    pub(crate) fn record_start(&self) -> u64 {
+        self.record_start
+    }
+
+    pub(crate) fn set_record_position(&mut self, line: u64, column: u64) {
+        match &mut self.record {
+            Some(InProgress::Activity(activity)) => {
+                activity.line = line;
+                activity.column = column;
+            }
+            Some(InProgress::Organisation(organisation)) => {
+                organisation.line = line;
+                organisation.column = column;
+            }
+            None => {}
+        }
+    }
+
+    /// Give a line and column to the diagnostics made since the last call.
+    pub(crate) fn resolve_positions<R>(&mut self, source: &RecordingSource<R>) {
+        let context = &mut self.context;
+        for (diagnostic, offset) in &mut context.pending[context.unresolved_from..] {
+            let (line, column) = source.position_of(*offset);
+            diagnostic.line = line;
+            diagnostic.column = column;
+        }
+        context.unresolved_from = context.pending.len();
+    }
+
+    /// Hand out the diagnostics whose record is settled (all of them outside a record).
+    pub(crate) fn flush_diagnostics(&mut self, diagnostics: &mut Vec<Diagnostic>) {
+        let context = &mut self.context;
+        let settled = if self.record.is_some() {
+            context.record_diagnostics_from
+        } else {
+            context.pending.len()
+        };
+        diagnostics.extend(
+            context
+                .pending
+                .drain(..settled)
+                .map(|(diagnostic, _)| diagnostic),
+        );
+        context.unresolved_from = context.unresolved_from.saturating_sub(settled);
+        context.record_diagnostics_from = context.record_diagnostics_from.saturating_sub(settled);
+    }
+
+    /// A fatal fault as a located diagnostic; the record being read, if any, is abandoned and
+    /// its diagnostics named after it.
+    pub(crate) fn fatal_diagnostic<R>(
+        &mut self,
+        fatal: Fatal,
+        source: &RecordingSource<R>,
+    ) -> Diagnostic {
+        let (line, column) = source.position_of(fatal.offset);
+        let identifier = self.record_identifier();
+        let diagnostic = Diagnostic {
+            severity: Severity::Fatal,
+            code: fatal.code,
+            message: fatal.message,
+            file: self.context.file_label.clone(),
+            line,
+            column,
+            path: self.context.path(),
+            record: identifier.clone(),
+        };
+        self.name_record_diagnostics(identifier);
+        self.record = None;
+        diagnostic
+    }
+
+    /// The identifier of the record being read, once known.
+    fn record_identifier(&self) -> Option<String> {
+        let identifier = match &self.record {
+            Some(InProgress::Activity(activity)) => &activity.identifier,
+            Some(InProgress::Organisation(organisation)) => &organisation.identifier,
+            None => return None,
+        };
+        (!identifier.is_empty()).then(|| identifier.clone())
+    }
+
+    fn name_record_diagnostics(&mut self, identifier: Option<String>) {
+        let context = &mut self.context;
+        if identifier.is_some() {
+            for (diagnostic, _) in &mut context.pending[context.record_diagnostics_from..] {
+                diagnostic.record.clone_from(&identifier);
+            }
+        }
+        context.record_diagnostics_from = context.pending.len();
+    }
+
+    /// The record just closed, with its exact bytes; `None` when it had to be skipped.
+    pub(crate) fn finish_record(&mut self, raw_xml: Vec<u8>) -> Option<Record> {
+        let faults = self.context.faults;
+        let identifier = self.record_identifier();
+        let record = match self.record.take() {
+            Some(InProgress::Activity(mut activity)) => {
+                activity.raw_xml = raw_xml;
+                activity.faults = faults;
+                Some(Record::Activity(activity))
+            }
+            Some(InProgress::Organisation(mut organisation)) => {
+                organisation.raw_xml = raw_xml;
+                organisation.faults = faults;
+                Some(Record::Organisation(organisation))
+            }
+            None => None,
+        };
+        let record = if identifier.is_none() {
+            let message = match record {
+                Some(Record::Organisation(_)) => {
+                    "the organisation has no <organisation-identifier> and is skipped"
+                }
+                _ => "the activity has no <iati-identifier> (or an empty one) and is skipped",
+            };
+            self.context.push(
+                Severity::Error,
+                "missing-identifier",
+                message.to_string(),
+                self.record_start,
+            );
+            None
+        } else {
+            record
+        };
+        self.name_record_diagnostics(identifier);
+        self.pop_frame();
+        record
+    }
+
+    fn pop_frame(&mut self) {
+        if let Some(frame) = self.context.frames.pop() {
+            self.context.names.truncate(frame.name_start);
+        }
+    }
+
+    fn default_currency(&self) -> Option<String> {
+        match &self.record {
+            Some(InProgress::Activity(activity)) => activity.default_currency.clone(),
+            Some(InProgress::Organisation(organisation)) => organisation.default_currency.clone(),
+            None => None,
+        }
+    }
+
+    fn default_lang(&self) -> Option<String> {
+        match &self.record {
+            Some(InProgress::Activity(activity)) => activity.default_lang.clone(),
+            Some(InProgress::Organisation(organisation)) => organisation.default_lang.clone(),
+            None => None,
+        }
+    }
+
+    pub(crate) fn on_declaration(
+        &mut self,
+        declaration: &BytesDecl<'_>,
+        offset: u64,
+    ) -> Result<Outcome, Fatal> {
+        self.seen_content = true;
+        if let Some(Ok(encoding)) = declaration.encoding() {
+            let encoding = String::from_utf8_lossy(&encoding).to_ascii_lowercase();
+            // The reader decodes UTF-8 only; reading another encoding as UTF-8 would garble
+            // every name, so such a document is refused with the reason.
+            if !matches!(encoding.as_str(), "utf-8" | "utf8" | "us-ascii" | "ascii") {
+                return Err(Fatal::new(
+                    "unsupported-encoding",
+                    format!("the document declares encoding '{encoding}'; only UTF-8 is read"),
+                    offset,
+                ));
+            }
+        }
+        Ok(Outcome::Continue)
+    }
+
+    pub(crate) fn on_other_markup(&mut self) {
+        self.seen_content = true;
+    }
+
+    pub(crate) fn on_eof(&mut self, end: u64) -> Result<Outcome, Fatal> {
+        if let Some(frame) = self.context.frames.last() {
+            let name_end = self.context.names.len();
+            let name = String::from_utf8_lossy(&self.context.names[frame.name_start..name_end]);
+            return Err(Fatal::new(
+                "not-well-formed",
+                format!("the document is not well-formed XML: it ends before <{name}> is closed"),
+                end,
+            ));
+        }
+        if self.document.is_none() {
+            return Err(if self.seen_content {
+                Fatal::new("not-xml", "the document has no root element", end)
+            } else {
+                Fatal::new("empty-document", "the document is empty", 0)
+            });
+        }
+        Ok(Outcome::Finished)
+    }
+
+    pub(crate) fn on_text(
+        &mut self,
+        text: &BytesText<'_>,
+        text_start: u64,
+    ) -> Result<Outcome, Fatal> {
+        let raw: &[u8] = text;
+        let Some(frame) = self.context.frames.last() else {
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Outcome::Continue);
+            }
+            return Err(if self.root_closed {
+                Fatal::new(
+                    "not-well-formed",
+                    "the document is not well-formed XML: text follows the root element",
+                    text_start,
+                )
+            } else if self.seen_content {
+                Fatal::new(
+                    "not-well-formed",
+                    "the document is not well-formed XML: text comes before the root element",
+                    text_start,
+                )
+            } else {
+                Fatal::new(
+                    "not-xml",
+                    "the document is not XML: it does not start with markup",
+                    text_start,
+                )
+            });
+        };
+        self.seen_content = true;
+        match frame.kind {
+            Kind::Identifier | Kind::Narrative | Kind::Value(_) => {
+                append_text(&mut self.context, &mut self.scratch.text, raw, text_start)?
+            }
+            Kind::Holder(_) => append_text(
+                &mut self.context,
+                &mut self.scratch.holder_text,
+                raw,
+                text_start,
+            )?,
+            _ => check_escapes(raw, text_start)?,
+        }
+        Ok(Outcome::Continue)
+    }
+
+    pub(crate) fn on_cdata(&mut self, data: &BytesCData<'_>) -> Result<Outcome, Fatal> {
+        let Some(frame) = self.context.frames.last() else {
+            return Err(self
+                .context
+                .not_well_formed("a CDATA section lies outside the root element"));
+        };
+        let raw: &[u8] = data;
+        let target = match frame.kind {
+            Kind::Identifier | Kind::Narrative | Kind::Value(_) => &mut self.scratch.text,
+            Kind::Holder(_) => &mut self.scratch.holder_text,
+            _ => return Ok(Outcome::Continue),
+        };
+        match std::str::from_utf8(raw) {
+            Ok(text) => target.push_str(text),
+            Err(_) => {
+                target.push_str(&String::from_utf8_lossy(raw));
+                self.context.warn("invalid-utf8", INVALID_UTF8.to_string());
+            }
+        }
+        Ok(Outcome::Continue)
+    }
+
+    pub(crate) fn on_start(
+        &mut self,
+        start: &BytesStart<'_>,
+        tag_start: u64,
+    ) -> Result<Outcome, Fatal> {
+        self.seen_content = true;
+        let name = start.name().into_inner();
+        let parent = self.context.frames.last().map(|frame| frame.kind);
+        let name_start = self.context.names.len();
+        self.context
+            .names
+            .extend_from_slice(&name[..name.len().min(MAX_NAME_IN_PATH)]);
+        self.context.frames.push(Frame {
+            kind: Kind::Skipped,
+            name_start,
+            offset: tag_start,
+        });
+        if self.context.frames.len() > self.limits.max_depth {
+            return Err(Fatal::new(
+                "too-deep",
+                format!(
+                    "elements nest deeper than the limit of {} levels",
+                    self.limits.max_depth
+                ),
+                tag_start,
+            ));
+        }
+        let Some(parent) = parent else {
+            return self.start_root(name, start);
+        };
+        let context = &mut self.context;
+        let scratch = &mut self.scratch;
+        let kind = match (parent, &mut self.record) {
+            (Kind::Root, None) if Some(name) == self.root.map(record_element_name) => {
+                return self.start_record(start, tag_start);
+            }
+            (Kind::Record, Some(InProgress::Activity(activity))) => {
+                activity_child(context, scratch, activity, name, start)?
+            }
+            (Kind::Record, Some(InProgress::Organisation(organisation))) => {
+                organisation_child(context, scratch, organisation, name, start)?
+            }
+            (Kind::Budget, Some(InProgress::Activity(activity))) => {
+                match activity.budgets.last_mut() {
+                    Some(budget) => budget_child(context, scratch, budget, name, start)?,
+                    None => skip(context, start)?,
+                }
+            }
+            (Kind::Transaction, Some(InProgress::Activity(activity))) => {
+                match activity.transactions.last_mut() {
+                    Some(transaction) => {
+                        transaction_child(context, scratch, transaction, name, start)?
+                    }
+                    None => skip(context, start)?,
+                }
+            }
+            (Kind::OrganisationBudget(line), Some(InProgress::Organisation(organisation))) => {
+                let lines = match line {
+                    OrganisationLine::Budget => &mut organisation.budgets,
+                    OrganisationLine::Expenditure => &mut organisation.expenditures,
+                };
+                match lines.last_mut() {
+                    Some(budget) => {
+                        organisation_budget_child(context, scratch, budget, line, name, start)?
+                    }
+                    None => skip(context, start)?,
+                }
+            }
+            (Kind::Holder(_), Some(_)) if name == b"narrative" => {
+                let [lang] = read_attributes(context, start, [b"xml:lang"])?;
+                scratch.narrative_lang = owned_code(lang);
+                scratch.text.clear();
+                Kind::Narrative
+            }
+            _ => skip(context, start)?,
+        };
+        if let Some(frame) = self.context.frames.last_mut() {
+            frame.kind = kind;
+        }
+        Ok(Outcome::Continue)
+    }
+
+    fn start_root(&mut self, name: &[u8], start: &BytesStart<'_>) -> Result<Outcome, Fatal> {
+        let name_text = String::from_utf8_lossy(name).into_owned();
+        if self.root_closed {
+            return Err(self.context.not_well_formed(format!(
+                "a second root element <{name_text}> follows the first"
+            )));
+        }
+        let root = match name {
+            b"iati-activities" => RootKind::Activities,
+            b"iati-organisations" => RootKind::Organisations,
+            _ => {
+                return Err(Fatal::new(
+                    "not-iati",
+                    format!(
+                        "the root element is <{name_text}>, not <iati-activities> or \
+                         <iati-organisations>"
+                    ),
+                    self.context.top_offset(),
+                ))
+            }
+        };
+        let [version, generated] = read_attributes(
+            &mut self.context,
+            start,
+            [b"version", b"generated-datetime"],
+        )?;
+        self.document = Some(DocumentInfo {
+            root: name_text,
+            version: owned_code(version),
+            generated: owned_code(generated),
+        });
+        self.root = Some(root);
+        if let Some(frame) = self.context.frames.last_mut() {
+            frame.kind = Kind::Root;
+        }
+        Ok(Outcome::Continue)
+    }
+
+    fn start_record(&mut self, start: &BytesStart<'_>, tag_start: u64) -> Result<Outcome, Fatal> {
+        // Diagnostics made before this record belong to no record.
+        self.context.record_diagnostics_from = self.context.pending.len();
+        self.context.faults = 0;
+        self.record_start = tag_start;
+        if let Some(frame) = self.context.frames.last_mut() {
+            frame.kind = Kind::Record;
+        }
+        let context = &mut self.context;
+        let record = match self.root {
+            Some(RootKind::Organisations) => {
+                let [currency, lang, last_updated] = read_attributes(
+                    context,
+                    start,
+                    [b"default-currency", b"xml:lang", b"last-updated-datetime"],
+                )?;
+                InProgress::Organisation(Organisation {
+                    default_currency: currency_code(context, currency),
+                    default_lang: owned_code(lang),
+                    last_updated: owned_code(last_updated),
+                    ..Organisation::default()
+                })
+            }
+            _ => {
+                let [currency, lang, last_updated, hierarchy, humanitarian] = read_attributes(
+                    context,
+                    start,
+                    [
+                        b"default-currency",
+                        b"xml:lang",
+                        b"last-updated-datetime",
+                        b"hierarchy",
+                        b"humanitarian",
+                    ],
+                )?;
+                let hierarchy =
+                    owned_code(hierarchy).and_then(|hierarchy| match hierarchy.parse::<i64>() {
+                        Ok(level) => Some(level),
+                        Err(_) => {
+                            context.warn(
+                                "not-a-number",
+                                format!("the hierarchy '{hierarchy}' is not a whole number"),
+                            );
+                            None
+                        }
+                    });
+                InProgress::Activity(Activity {
+                    default_currency: currency_code(context, currency),
+                    default_lang: owned_code(lang),
+                    last_updated: owned_code(last_updated),
+                    hierarchy,
+                    humanitarian: boolean(context, humanitarian),
+                    ..Activity::default()
+                })
+            }
+        };
+        self.record = Some(record);
+        Ok(Outcome::RecordStarted)
+    }
+
+    pub(crate) fn on_end(&mut self, end: u64) -> Result<Outcome, Fatal> {
+        let Some(frame) = self.context.frames.last() else {
+            return Ok(Outcome::Continue);
+        };
+        match frame.kind {
+            Kind::Record => {
+                // The record's frame stays until `finish_record`, so that a missing identifier
+                // is reported at the record's path.
+                return Ok(Outcome::RecordFinished { end });
+            }
+            Kind::Root => self.root_closed = true,
+            Kind::Skipped => {}
+            Kind::Identifier => self.end_identifier(),
+            Kind::Narrative => self.end_narrative(),
+            Kind::Holder(holder) => self.end_holder(holder),
+            Kind::Value(owner) => self.end_value(owner),
+            Kind::Budget | Kind::Transaction | Kind::OrganisationBudget(_) => {
+                if !self.scratch.value_seen {
+                    self.context
+                        .warn("missing-value", "there is no <value>".to_string());
+                }
+            }
+        }
+        self.pop_frame();
+        Ok(Outcome::Continue)
+    }
+
+    fn end_identifier(&mut self) {
+        let text = self.scratch.text.trim();
+        let identifier = match &mut self.record {
+            Some(InProgress::Activity(activity)) => &mut activity.identifier,
+            Some(InProgress::Organisation(organisation)) => &mut organisation.identifier,
+            None => return,
+        };
+        // The first non-empty identifier wins; a repeated element is not the record's name.
+        if identifier.is_empty() {
+            identifier.push_str(text);
+        }
+    }
+
+    fn end_narrative(&mut self) {
+        let frames = &self.context.frames;
+        let Some(Kind::Holder(holder)) =
+            frames.len().checked_sub(2).map(|index| frames[index].kind)
+        else {
+            return;
+        };
+        let text = self.scratch.text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let narrative = Narrative {
+            lang: self
+                .scratch
+                .narrative_lang
+                .take()
+                .or_else(|| self.default_lang()),
+            text: text.to_string(),
+        };
+        if let Some(narratives) = self.narratives_of(holder) {
+            narratives.push(narrative);
+        }
+    }
+
+    fn end_holder(&mut self, holder: Holder) {
+        let text = self.scratch.holder_text.trim();
+        if text.is_empty() {
+            return;
+        }
+        // Text written directly in the element is how 1.x files give a single name.
+        let narrative = Narrative {
+            lang: self
+                .scratch
+                .holder_lang
+                .take()
+                .or_else(|| self.default_lang()),
+            text: text.to_string(),
+        };
+        self.scratch.holder_text.clear();
+        if let Some(narratives) = self.narratives_of(holder) {
+            narratives.push(narrative);
+        }
+    }
+
+    /// Where the narratives of a holder go in the record being read.
+    fn narratives_of(&mut self, holder: Holder) -> Option<&mut Vec<Narrative>> {
+        match self.record.as_mut()? {
+            InProgress::Activity(activity) => match holder {
+                Holder::Title => Some(&mut activity.titles),
+                Holder::Description => activity
+                    .descriptions
+                    .last_mut()
+                    .map(|description| &mut description.narratives),
+                Holder::ReportingOrg => activity
+                    .reporting_org
+                    .as_mut()
+                    .map(|organisation| &mut organisation.names),
+                Holder::ParticipatingOrg => activity
+                    .participating_orgs
+                    .last_mut()
+                    .map(|organisation| &mut organisation.names),
+                Holder::TransactionDescription => activity
+                    .transactions
+                    .last_mut()
+                    .map(|transaction| &mut transaction.description),
+                Holder::ProviderOrg => activity
+                    .transactions
+                    .last_mut()
+                    .and_then(|transaction| transaction.provider_org.as_mut())
+                    .map(|organisation| &mut organisation.names),
+                Holder::ReceiverOrg => activity
+                    .transactions
+                    .last_mut()
+                    .and_then(|transaction| transaction.receiver_org.as_mut())
+                    .map(|organisation| &mut organisation.names),
+                Holder::OrganisationName => None,
+            },
+            InProgress::Organisation(organisation) => match holder {
+                Holder::OrganisationName => Some(&mut organisation.names),
+                Holder::ReportingOrg => organisation
+                    .reporting_org
+                    .as_mut()
+                    .map(|reporting_org| &mut reporting_org.names),
+                _ => None,
+            },
+        }
+    }
+
+    fn end_value(&mut self, owner: ValueOwner) {
+        let default_currency = self.default_currency();
+        let currency = self.scratch.value_currency.take().or(default_currency);
+        let value_date = self.scratch.value_date.take();
+        let text = self.scratch.text.trim();
+        let value = match value::parse_amount(text) {
+            Ok(amount) => {
+                if currency.is_none() {
+                    self.context.warn(
+                        "missing-currency",
+                        "the value has no @currency and the record no @default-currency"
+                            .to_string(),
+                    );
+                }
+                Some(Value {
+                    amount,
+                    currency,
+                    value_date,
+                })
+            }
+            Err(error) => {
+                let message = if text.is_empty() {
+                    "the value is empty".to_string()
+                } else {
+                    format!("the value {error}")
+                };
+                self.context.warn("not-a-number", message);
+                None
+            }
+        };
+        match (owner, &mut self.record) {
+            (ValueOwner::Budget, Some(InProgress::Activity(activity))) => {
+                if let Some(budget) = activity.budgets.last_mut() {
+                    budget.value = value;
+                }
+            }
+            (ValueOwner::Transaction, Some(InProgress::Activity(activity))) => {
+                if let Some(transaction) = activity.transactions.last_mut() {
+                    transaction.value = value;
+                }
+            }
+            (
+                ValueOwner::OrganisationBudget(line),
+                Some(InProgress::Organisation(organisation)),
+            ) => {
+                let lines = match line {
+                    OrganisationLine::Budget => &mut organisation.budgets,
+                    OrganisationLine::Expenditure => &mut organisation.expenditures,
+                };
+                if let Some(budget) = lines.last_mut() {
+                    budget.value = value;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The name of the record element that a root holds.
+fn record_element_name(root: RootKind) -> &'static [u8] {
+    match root {
+        RootKind::Activities => b"iati-activity",
+        RootKind::Organisations => b"iati-organisation",
+    }
+}
+
+fn activity_child(
+    context: &mut Context,
+    scratch: &mut Scratch,
+    activity: &mut Activity,
+    name: &[u8],
+    start: &BytesStart<'_>,
+) -> Result<Kind, Fatal> {
+    let kind = match name {
+        b"iati-identifier" => {
+            validate_attributes(context, start)?;
+            scratch.text.clear();
+            Kind::Identifier
+        }
+        b"reporting-org" => {
+            let [reference, kind, lang] =
+                read_attributes(context, start, [b"ref", b"type", b"xml:lang"])?;
+            activity.reporting_org = Some(OrganisationRef {
+                reference: owned_code(reference),
+                kind: checked_code(context, "OrganisationType", kind),
+                names: Vec::new(),
+                activity_identifier: None,
+            });
+            scratch.start_holder(lang);
+            Kind::Holder(Holder::ReportingOrg)
+        }
+        b"title" => {
+            let [lang] = read_attributes(context, start, [b"xml:lang"])?;
+            scratch.start_holder(lang);
+            Kind::Holder(Holder::Title)
+        }
+        b"description" => {
+            let [kind, lang] = read_attributes(context, start, [b"type", b"xml:lang"])?;
+            activity.descriptions.push(Description {
+                kind: checked_code(context, "DescriptionType", kind),
+                narratives: Vec::new(),
+            });
+            scratch.start_holder(lang);
+            Kind::Holder(Holder::Description)
+        }
+        b"participating-org" => {
+            let [reference, kind, role, activity_identifier, channel, lang] = read_attributes(
+                context,
+                start,
+                [
+                    b"ref",
+                    b"type",
+                    b"role",
+                    b"activity-id",
+                    b"crs-channel-code",
+                    b"xml:lang",
+                ],
+            )?;
+            let role = owned_code(role).map(legacy_organisation_role);
+            if let Some(role) = &role {
+                context.check_code("OrganisationRole", role);
+            }
+            activity.participating_orgs.push(ParticipatingOrg {
+                reference: owned_code(reference),
+                kind: checked_code(context, "OrganisationType", kind),
+                role,
+                activity_identifier: owned_code(activity_identifier),
+                crs_channel_code: owned_code(channel),
+                names: Vec::new(),
+            });
+            scratch.start_holder(lang);
+            Kind::Holder(Holder::ParticipatingOrg)
+        }
+        b"activity-status" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            activity.status = checked_code(context, "ActivityStatus", code);
+            Kind::Skipped
+        }
+        b"activity-date" => {
+            let [kind, date] = read_attributes(context, start, [b"type", b"iso-date"])?;
+            let kind = owned_code(kind).map(legacy_activity_date_type);
+            let date = iso_date(context, date, "iso-date");
+            match kind {
+                Some(kind) => {
+                    context.check_code("ActivityDateType", &kind);
+                    if let Some(date) = date {
+                        activity.dates.push(ActivityDate { kind, date });
+                    }
+                }
+                None => context.warn(
+                    "missing-attribute",
+                    "the activity date has no @type and is left out".to_string(),
+                ),
+            }
+            Kind::Skipped
+        }
+        b"recipient-country" => {
+            let [code, percentage] = read_attributes(context, start, [b"code", b"percentage"])?;
+            if let Some(code) = country_code(context, code) {
+                activity.recipient_countries.push(RecipientCountry {
+                    code,
+                    percentage: percentage_value(context, percentage),
+                });
+            }
+            Kind::Skipped
+        }
+        b"recipient-region" => {
+            let [code, vocabulary, percentage] =
+                read_attributes(context, start, [b"code", b"vocabulary", b"percentage"])?;
+            let vocabulary = owned_code(vocabulary);
+            match owned_code(code) {
+                Some(code) => {
+                    if matches!(vocabulary.as_deref(), None | Some("1")) {
+                        context.check_code("Region", &code);
+                    }
+                    activity.recipient_regions.push(RecipientRegion {
+                        code,
+                        vocabulary,
+                        percentage: percentage_value(context, percentage),
+                    });
+                }
+                None => missing_code(context, "recipient region"),
+            }
+            Kind::Skipped
+        }
+        b"sector" => {
+            let [code, vocabulary, percentage] =
+                read_attributes(context, start, [b"code", b"vocabulary", b"percentage"])?;
+            if let Some(mut sector) = sector(context, code, vocabulary) {
+                sector.percentage = percentage_value(context, percentage);
+                activity.sectors.push(sector);
+            }
+            Kind::Skipped
+        }
+        b"collaboration-type" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            activity.collaboration_type = checked_code(context, "CollaborationType", code);
+            Kind::Skipped
+        }
+        b"default-flow-type" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            activity.default_flow_type = checked_code(context, "FlowType", code);
+            Kind::Skipped
+        }
+        b"default-finance-type" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            activity.default_finance_type = checked_code(context, "FinanceType", code);
+            Kind::Skipped
+        }
+        b"default-tied-status" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            activity.default_tied_status = checked_code(context, "TiedStatus", code);
+            Kind::Skipped
+        }
+        b"default-aid-type" => {
+            let [code, vocabulary] = read_attributes(context, start, [b"code", b"vocabulary"])?;
+            if let Some(aid_type) = aid_type(context, code, vocabulary) {
+                activity.default_aid_types.push(aid_type);
+            }
+            Kind::Skipped
+        }
+        b"budget" => {
+            let [kind, status] = read_attributes(context, start, [b"type", b"status"])?;
+            activity.budgets.push(Budget {
+                kind: checked_code(context, "BudgetType", kind),
+                status: checked_code(context, "BudgetStatus", status),
+                ..Budget::default()
+            });
+            scratch.value_seen = false;
+            Kind::Budget
+        }
+        b"transaction" => {
+            let [reference, humanitarian] =
+                read_attributes(context, start, [b"ref", b"humanitarian"])?;
+            activity.transactions.push(Transaction {
+                reference: owned_code(reference),
+                humanitarian: boolean(context, humanitarian),
+                ..Transaction::default()
+            });
+            scratch.value_seen = false;
+            Kind::Transaction
+        }
+        b"related-activity" => {
+            let [reference, kind] = read_attributes(context, start, [b"ref", b"type"])?;
+            let kind = checked_code(context, "RelatedActivityType", kind);
+            match owned_code(reference) {
+                Some(identifier) => activity
+                    .related_activities
+                    .push(RelatedActivity { identifier, kind }),
+                None => context.warn(
+                    "missing-attribute",
+                    "the related activity has no @ref and is left out".to_string(),
+                ),
+            }
+            Kind::Skipped
+        }
+        _ => skip(context, start)?,
+    };
+    Ok(kind)
+}
+
+fn budget_child(
+    context: &mut Context,
+    scratch: &mut Scratch,
+    budget: &mut Budget,
+    name: &[u8],
+    start: &BytesStart<'_>,
+) -> Result<Kind, Fatal> {
+    let kind = match name {
+        b"period-start" => {
+            let [date] = read_attributes(context, start, [b"iso-date"])?;
+            budget.period_start = iso_date(context, date, "iso-date");
+            Kind::Skipped
+        }
+        b"period-end" => {
+            let [date] = read_attributes(context, start, [b"iso-date"])?;
+            budget.period_end = iso_date(context, date, "iso-date");
+            Kind::Skipped
+        }
+        b"value" => start_value(context, scratch, start, ValueOwner::Budget)?,
+        _ => skip(context, start)?,
+    };
+    Ok(kind)
+}
+
+fn transaction_child(
+    context: &mut Context,
+    scratch: &mut Scratch,
+    transaction: &mut Transaction,
+    name: &[u8],
+    start: &BytesStart<'_>,
+) -> Result<Kind, Fatal> {
+    let kind = match name {
+        b"transaction-type" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            if let Some(written) = owned_code(code) {
+                match legacy_transaction_type(&written) {
+                    Some(kind) => {
+                        transaction.kind = Some(kind.to_string());
+                        transaction.kind_as_written = Some(written);
+                    }
+                    None => {
+                        if context.codelists.contains("TransactionType", &written) == Some(false) {
+                            context.check_code("TransactionType", &written);
+                            transaction.kind_as_written = Some(written);
+                        } else {
+                            transaction.kind = Some(written);
+                        }
+                    }
+                }
+            }
+            Kind::Skipped
+        }
+        b"transaction-date" => {
+            let [date] = read_attributes(context, start, [b"iso-date"])?;
+            transaction.date = iso_date(context, date, "iso-date");
+            Kind::Skipped
+        }
+        b"value" => start_value(context, scratch, start, ValueOwner::Transaction)?,
+        b"description" => {
+            let [lang] = read_attributes(context, start, [b"xml:lang"])?;
+            scratch.start_holder(lang);
+            Kind::Holder(Holder::TransactionDescription)
+        }
+        b"provider-org" | b"receiver-org" => {
+            let activity_attribute: &[u8] = if name == b"provider-org" {
+                b"provider-activity-id"
+            } else {
+                b"receiver-activity-id"
+            };
+            let [reference, kind, activity_identifier, lang] = read_attributes(
+                context,
+                start,
+                [b"ref", b"type", activity_attribute, b"xml:lang"],
+            )?;
+            let organisation = Some(OrganisationRef {
+                reference: owned_code(reference),
+                kind: checked_code(context, "OrganisationType", kind),
+                names: Vec::new(),
+                activity_identifier: owned_code(activity_identifier),
+            });
+            scratch.start_holder(lang);
+            if name == b"provider-org" {
+                transaction.provider_org = organisation;
+                Kind::Holder(Holder::ProviderOrg)
+            } else {
+                transaction.receiver_org = organisation;
+                Kind::Holder(Holder::ReceiverOrg)
+            }
+        }
+        b"flow-type" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            transaction.flow_type = checked_code(context, "FlowType", code);
+            Kind::Skipped
+        }
+        b"finance-type" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            transaction.finance_type = checked_code(context, "FinanceType", code);
+            Kind::Skipped
+        }
+        b"tied-status" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            transaction.tied_status = checked_code(context, "TiedStatus", code);
+            Kind::Skipped
+        }
+        b"aid-type" => {
+            let [code, vocabulary] = read_attributes(context, start, [b"code", b"vocabulary"])?;
+            if let Some(aid_type) = aid_type(context, code, vocabulary) {
+                transaction.aid_types.push(aid_type);
+            }
+            Kind::Skipped
+        }
+        b"recipient-country" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            if let Some(code) = country_code(context, code) {
+                transaction.recipient_countries.push(code);
+            }
+            Kind::Skipped
+        }
+        b"sector" => {
+            let [code, vocabulary] = read_attributes(context, start, [b"code", b"vocabulary"])?;
+            if let Some(sector) = sector(context, code, vocabulary) {
+                transaction.sectors.push(sector);
+            }
+            Kind::Skipped
+        }
+        _ => skip(context, start)?,
+    };
+    Ok(kind)
+}
+
+fn organisation_child(
+    context: &mut Context,
+    scratch: &mut Scratch,
+    organisation: &mut Organisation,
+    name: &[u8],
+    start: &BytesStart<'_>,
+) -> Result<Kind, Fatal> {
+    let kind = match name {
+        // 1.x organisation files named the identifier `iati-identifier`.
+        b"organisation-identifier" | b"iati-identifier" => {
+            validate_attributes(context, start)?;
+            scratch.text.clear();
+            Kind::Identifier
+        }
+        b"name" => {
+            let [lang] = read_attributes(context, start, [b"xml:lang"])?;
+            scratch.start_holder(lang);
+            Kind::Holder(Holder::OrganisationName)
+        }
+        b"reporting-org" => {
+            let [reference, kind, lang] =
+                read_attributes(context, start, [b"ref", b"type", b"xml:lang"])?;
+            organisation.reporting_org = Some(OrganisationRef {
+                reference: owned_code(reference),
+                kind: checked_code(context, "OrganisationType", kind),
+                names: Vec::new(),
+                activity_identifier: None,
+            });
+            scratch.start_holder(lang);
+            Kind::Holder(Holder::ReportingOrg)
+        }
+        b"total-budget"
+        | b"recipient-org-budget"
+        | b"recipient-country-budget"
+        | b"recipient-region-budget"
+        | b"total-expenditure" => {
+            let [status] = read_attributes(context, start, [b"status"])?;
+            let line = if name == b"total-expenditure" {
+                OrganisationLine::Expenditure
+            } else {
+                OrganisationLine::Budget
+            };
+            let budget = OrganisationBudget {
+                element: String::from_utf8_lossy(name).into_owned(),
+                status: checked_code(context, "BudgetStatus", status),
+                ..OrganisationBudget::default()
+            };
+            match line {
+                OrganisationLine::Budget => organisation.budgets.push(budget),
+                OrganisationLine::Expenditure => organisation.expenditures.push(budget),
+            }
+            scratch.value_seen = false;
+            Kind::OrganisationBudget(line)
+        }
+        _ => skip(context, start)?,
+    };
+    Ok(kind)
+}
+
+fn organisation_budget_child(
+    context: &mut Context,
+    scratch: &mut Scratch,
+    budget: &mut OrganisationBudget,
+    line: OrganisationLine,
+    name: &[u8],
+    start: &BytesStart<'_>,
+) -> Result<Kind, Fatal> {
+    let kind = match name {
+        b"period-start" => {
+            let [date] = read_attributes(context, start, [b"iso-date"])?;
+            budget.period_start = iso_date(context, date, "iso-date");
+            Kind::Skipped
+        }
+        b"period-end" => {
+            let [date] = read_attributes(context, start, [b"iso-date"])?;
+            budget.period_end = iso_date(context, date, "iso-date");
+            Kind::Skipped
+        }
+        b"value" => start_value(
+            context,
+            scratch,
+            start,
+            ValueOwner::OrganisationBudget(line),
+        )?,
+        b"recipient-org" => {
+            let [reference] = read_attributes(context, start, [b"ref"])?;
+            budget.recipient = owned_code(reference);
+            Kind::Skipped
+        }
+        b"recipient-country" => {
+            let [code] = read_attributes(context, start, [b"code"])?;
+            budget.recipient = country_code(context, code);
+            Kind::Skipped
+        }
+        b"recipient-region" => {
+            let [code, vocabulary] = read_attributes(context, start, [b"code", b"vocabulary"])?;
+            let code = owned_code(code);
+            if let Some(code) = &code {
+                if matches!(owned_code(vocabulary).as_deref(), None | Some("1")) {
+                    context.check_code("Region", code);
+                }
+            }
+            budget.recipient = code;
+            Kind::Skipped
+        }
+        _ => skip(context, start)?,
+    };
+    Ok(kind)
+}
+
+fn start_value(
+    context: &mut Context,
+    scratch: &mut Scratch,
+    start: &BytesStart<'_>,
+    owner: ValueOwner,
+) -> Result<Kind, Fatal> {
+    let [currency, value_date] = read_attributes(context, start, [b"currency", b"value-date"])?;
+    scratch.value_currency = currency_code(context, currency);
+    scratch.value_date = iso_date(context, value_date, "value-date");
+    scratch.value_seen = true;
+    scratch.text.clear();
+    Ok(Kind::Value(owner))
+}
+
+/// An element the model does not cover: its attributes are still checked, so that a document
+/// that is not well-formed is refused wherever the fault lies.
+fn skip(context: &mut Context, start: &BytesStart<'_>) -> Result<Kind, Fatal> {
+    validate_attributes(context, start)?;
+    Ok(Kind::Skipped)
+}
+
+fn validate_attributes(context: &mut Context, start: &BytesStart<'_>) -> Result<(), Fatal> {
+    read_attributes(context, start, [])?;
+    Ok(())
+}
+
+/// The values of the `wanted` attributes, decoded; every attribute is checked on the way.
+fn read_attributes<'e, const N: usize>(
+    context: &mut Context,
+    start: &'e BytesStart<'_>,
+    wanted: [&[u8]; N],
+) -> Result<[Option<Cow<'e, str>>; N], Fatal> {
+    let mut values: [Option<Cow<'e, str>>; N] = std::array::from_fn(|_| None);
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|error| context.not_well_formed(error))?;
+        let key = attribute.key.into_inner();
+        match wanted.iter().position(|wanted_key| *wanted_key == key) {
+            Some(index) => values[index] = Some(decode_attribute(context, attribute.value)?),
+            None => check_escapes(&attribute.value, context.top_offset())?,
+        }
+    }
+    Ok(values)
+}
+
+const INVALID_UTF8: &str = "the text is not valid UTF-8; the bad bytes were replaced";
+
+fn decode_attribute<'e>(context: &mut Context, raw: Cow<'e, [u8]>) -> Result<Cow<'e, str>, Fatal> {
+    let decoded: Cow<'e, str> = match raw {
+        Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => {
+                context.warn("invalid-utf8", INVALID_UTF8.to_string());
+                Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
+            }
+        },
+        Cow::Owned(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Cow::Owned(text),
+            Err(error) => {
+                context.warn("invalid-utf8", INVALID_UTF8.to_string());
+                Cow::Owned(String::from_utf8_lossy(error.as_bytes()).into_owned())
+            }
+        },
+    };
+    if !decoded.contains('&') {
+        return Ok(decoded);
+    }
+    let offset = context.top_offset();
+    let unescaped = quick_xml::escape::unescape(&decoded)
+        .map_err(|error| escape_fatal(error, offset))?
+        .into_owned();
+    Ok(Cow::Owned(unescaped))
+}
+
+/// Append escaped text to `target`, expanding references.
+fn append_text(
+    context: &mut Context,
+    target: &mut String,
+    raw: &[u8],
+    text_start: u64,
+) -> Result<(), Fatal> {
+    let text = match std::str::from_utf8(raw) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => {
+            context.warn("invalid-utf8", INVALID_UTF8.to_string());
+            String::from_utf8_lossy(raw)
+        }
+    };
+    if memchr::memchr(b'&', text.as_bytes()).is_none() {
+        target.push_str(&text);
+        return Ok(());
+    }
+    let unescaped =
+        quick_xml::escape::unescape(&text).map_err(|error| escape_fatal(error, text_start))?;
+    target.push_str(&unescaped);
+    Ok(())
+}
+
+/// Check the references of text that is not kept: an undeclared entity anywhere makes the
+/// document not well-formed.
+fn check_escapes(raw: &[u8], offset: u64) -> Result<(), Fatal> {
+    if memchr::memchr(b'&', raw).is_none() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(raw);
+    quick_xml::escape::unescape(&text).map_err(|error| escape_fatal(error, offset))?;
+    Ok(())
+}
+
+fn escape_fatal(error: EscapeError, offset: u64) -> Fatal {
+    match error {
+        EscapeError::UnrecognizedEntity(range, name) => Fatal::new(
+            "undeclared-entity",
+            format!(
+                "the entity &{name}; is not declared (only &lt; &gt; &amp; &apos; &quot; and \
+                 character references are), so the document is not well-formed XML"
+            ),
+            offset + range.start as u64,
+        ),
+        other => Fatal::new(
+            "not-well-formed",
+            format!("the document is not well-formed XML: {other}"),
+            offset,
+        ),
+    }
+}
+
+/// A code as stored: trimmed, `None` when absent or empty.
+fn owned_code(value: Option<Cow<'_, str>>) -> Option<String> {
+    let value = value?;
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        None
+    } else if trimmed.len() == value.len() {
+        Some(value.into_owned())
+    } else {
+        Some(trimmed.to_string())
+    }
+}
+
+/// A code checked against a codelist; an unknown code is reported and kept.
+fn checked_code(context: &mut Context, list: &str, value: Option<Cow<'_, str>>) -> Option<String> {
+    let code = owned_code(value)?;
+    context.check_code(list, &code);
+    Some(code)
+}
+
+fn currency_code(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<String> {
+    let mut code = owned_code(value)?;
+    code.make_ascii_uppercase();
+    context.check_code("Currency", &code);
+    Some(code)
+}
+
+fn country_code(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<String> {
+    let Some(mut code) = owned_code(value) else {
+        missing_code(context, "recipient country");
+        return None;
+    };
+    code.make_ascii_uppercase();
+    context.check_code("Country", &code);
+    Some(code)
+}
+
+fn missing_code(context: &mut Context, what: &str) {
+    context.warn(
+        "missing-attribute",
+        format!("the {what} has no @code and is left out"),
+    );
+}
+
+fn sector(
+    context: &mut Context,
+    code: Option<Cow<'_, str>>,
+    vocabulary: Option<Cow<'_, str>>,
+) -> Option<Sector> {
+    let vocabulary = owned_code(vocabulary);
+    let Some(code) = owned_code(code) else {
+        missing_code(context, "sector");
+        return None;
+    };
+    match vocabulary.as_deref() {
+        None | Some("1") => context.check_code("Sector", &code),
+        Some("2") => context.check_code("SectorCategory", &code),
+        _ => {}
+    }
+    Some(Sector {
+        code,
+        vocabulary,
+        percentage: None,
+    })
+}
+
+fn aid_type(
+    context: &mut Context,
+    code: Option<Cow<'_, str>>,
+    vocabulary: Option<Cow<'_, str>>,
+) -> Option<AidType> {
+    let vocabulary = owned_code(vocabulary);
+    let Some(code) = owned_code(code) else {
+        missing_code(context, "aid type");
+        return None;
+    };
+    if matches!(vocabulary.as_deref(), None | Some("1")) {
+        context.check_code("AidType", &code);
+    }
+    Some(AidType { code, vocabulary })
+}
+
+fn percentage_value(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<Decimal> {
+    let text = owned_code(value)?;
+    match value::parse_percentage(&text) {
+        Ok(percentage) => Some(percentage),
+        Err(error) => {
+            context.warn("bad-percentage", format!("@percentage: {error}"));
+            None
+        }
+    }
+}
+
+fn iso_date(context: &mut Context, value: Option<Cow<'_, str>>, attribute: &str) -> Option<String> {
+    let text = owned_code(value)?;
+    match value::parse_iso_date(&text) {
+        Ok(date) => Some(date),
+        Err(error) => {
+            context.warn("bad-date", format!("@{attribute}: {error}"));
+            None
+        }
+    }
+}
+
+fn boolean(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<bool> {
+    let text = owned_code(value)?;
+    match text.as_str() {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => {
+            context.warn(
+                "not-a-boolean",
+                format!("'{text}' is not a boolean (1, 0, true or false)"),
+            );
+            None
+        }
+    }
+}
+
+/// The 2.0x TransactionType code of a 1.x letter code, if it is one.
+fn legacy_transaction_type(written: &str) -> Option<&'static str> {
+    const LETTERS: [(&str, &str); 10] = [
+        ("IF", "1"),
+        ("C", "2"),
+        ("D", "3"),
+        ("E", "4"),
+        ("IR", "5"),
+        ("LR", "6"),
+        ("R", "7"),
+        ("QP", "8"),
+        ("QS", "9"),
+        ("CG", "10"),
+    ];
+    LETTERS
+        .iter()
+        .find(|(letters, _)| letters.eq_ignore_ascii_case(written))
+        .map(|(_, code)| *code)
+}
+
+/// 1.x files name participating-org roles in words; 2.0x uses their codes.
+fn legacy_organisation_role(role: String) -> String {
+    let code = match role.to_ascii_lowercase().as_str() {
+        "funding" => "1",
+        "accountable" => "2",
+        "extending" => "3",
+        "implementing" => "4",
+        _ => return role,
+    };
+    code.to_string()
+}
+
+/// 1.x files name activity-date types in words; 2.0x uses their codes.
+fn legacy_activity_date_type(kind: String) -> String {
+    let code = match kind.to_ascii_lowercase().as_str() {
+        "start-planned" => "1",
+        "start-actual" => "2",
+        "end-planned" => "3",
+        "end-actual" => "4",
+        _ => return kind,
+    };
+    code.to_string()
+}
