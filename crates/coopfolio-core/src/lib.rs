@@ -5,4 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codelists;
+pub mod partner_group;
+pub mod reference;
+pub mod rollup;
 pub mod value;
