@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codelists;
+pub mod country;
 pub mod partner_group;
 pub mod reference;
 pub mod rollup;

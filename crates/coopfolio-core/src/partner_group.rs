@@ -10,7 +10,7 @@ use crate::reference::{coded_enum, read_csv, starts_with_ignore_case, ReferenceE
 
 coded_enum! {
     /// Who a partner is, in the terms of the organisation's partnership reports.
-    pub enum PartnerGroup ("partner group") {
+    pub enum PartnerGroup ("a partner group") {
         /// Member States, their agencies, local and regional government.
         Government = "government", ["Government", "Gouvernement", "Gobierno"],
         /// The European Union's institutions (the European Commission's services).

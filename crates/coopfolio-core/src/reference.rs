@@ -104,7 +104,7 @@ macro_rules! coded_enum {
             type Err = String;
             fn from_str(text: &str) -> Result<Self, Self::Err> {
                 $name::from_code(text).ok_or_else(|| {
-                    format!("'{text}' is not a {}: expected one of {}", $what, Self::codes_for_message())
+                    format!("'{text}' is not {}: expected one of {}", $what, Self::codes_for_message())
                 })
             }
         }
@@ -237,9 +237,11 @@ fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
                     return Ok(fields);
                 }
                 Some(',') => fields.push(field),
-                Some(c) => return Err(format!(
+                Some(c) => {
+                    return Err(format!(
                     "unexpected {c:?} after a quoted field: a field in quotes must end at a comma"
-                )),
+                ))
+                }
             }
         } else {
             loop {
