@@ -6,7 +6,9 @@
 
 pub mod codelists;
 pub mod country;
+pub mod modality;
 pub mod partner_group;
+pub mod period;
 pub mod reference;
 pub mod rollup;
 pub mod value;
