@@ -9,6 +9,7 @@ pub mod country;
 pub mod modality;
 pub mod partner_group;
 pub mod period;
+pub mod policy_area;
 pub mod reference;
 pub mod rollup;
 pub mod value;

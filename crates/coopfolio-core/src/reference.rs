@@ -148,6 +148,9 @@ impl Record {
 /// is the header and must be exactly `columns`, and every row must have that many fields. Fields are
 /// trimmed; a field in double quotes may hold commas, and `""` inside quotes is one quote. A quoted field
 /// cannot span lines: reference data has no use for that, and refusing it keeps line numbers honest.
+///
+/// When the last column is `note`, it takes the rest of the line, commas included, so that an
+/// administrator can write a sentence there without quoting it.
 pub(crate) fn read_csv(
     file: &'static str,
     text: &str,
@@ -162,7 +165,8 @@ pub(crate) fn read_csv(
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let fields = split_csv_line(trimmed).map_err(|message| ReferenceError::Line {
+        let limit = (header_seen && columns.last() == Some(&"note")).then_some(columns.len());
+        let fields = split_csv_line(trimmed, limit).map_err(|message| ReferenceError::Line {
             file,
             line,
             message,
@@ -205,14 +209,18 @@ pub(crate) fn read_csv(
     Ok(records)
 }
 
-/// Split one CSV line into trimmed fields.
-fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
+/// Split one CSV line into trimmed fields; with a `limit`, the last field takes the rest of the line.
+fn split_csv_line(line: &str, limit: Option<usize>) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut chars = line.chars().peekable();
     loop {
         // Skip the blanks before a field, so that `a, "b"` reads as two fields.
         while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
             chars.next();
+        }
+        if limit.is_some_and(|limit| fields.len() + 1 == limit) && chars.peek() != Some(&'"') {
+            fields.push(chars.collect::<String>().trim().to_owned());
+            return Ok(fields);
         }
         let mut field = String::new();
         if chars.peek() == Some(&'"') {
@@ -284,18 +292,34 @@ mod tests {
             (r#"a, "say ""hello""" ,c"#, &["a", r#"say "hello""#, "c"]),
         ];
         for (line, expected) in cases {
-            assert_eq!(split_csv_line(line).unwrap(), *expected, "{line}");
+            assert_eq!(split_csv_line(line, None).unwrap(), *expected, "{line}");
         }
         assert_eq!(
-            split_csv_line(r#"a,"b"#).unwrap_err(),
+            split_csv_line(r#"a,"b"#, None).unwrap_err(),
             "a quoted field is not closed"
         );
-        assert!(split_csv_line(r#""b"x,c"#).is_err());
+        assert!(split_csv_line(r#""b"x,c"#, None).is_err());
+        assert_eq!(
+            split_csv_line("a, b, c, d", Some(2)).unwrap(),
+            ["a", "b, c, d"]
+        );
+        assert_eq!(
+            split_csv_line(r#"a, "b, c""#, Some(2)).unwrap(),
+            ["a", "b, c"]
+        );
+        assert_eq!(split_csv_line("a,", Some(2)).unwrap(), ["a", ""]);
+        assert_eq!(split_csv_line("a", Some(2)).unwrap(), ["a"]);
     }
 
     #[test]
     fn csv_files_skip_comments_and_name_the_line_that_is_wrong() {
         let text = "# a comment\n\ncode,name\n# another\nx, X\ny,Y,extra\n";
+        let with_note = read_csv(
+            "test.csv",
+            "code,note\nx, a note, with a comma\n",
+            &["code", "note"],
+        );
+        assert_eq!(with_note.unwrap()[0].fields, ["x", "a note, with a comma"]);
         let err = read_csv("test.csv", text, &["code", "name"]).unwrap_err();
         assert_eq!(
             err.to_string(),
