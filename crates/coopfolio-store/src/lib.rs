@@ -1,1 +1,185 @@
-//! placeholder
+//! Coopfolio's database, the only crate that speaks SQL.
+//!
+//! One [`Store`] over two backends, picked by the URL's scheme: SQLite (`sqlite://path`,
+//! `sqlite::memory:`) for a zero set-up install and PostgreSQL (`postgres://`) when one machine
+//! is not enough. Each backend owns its migrations, run at connect. Query texts are shared
+//! between backends wherever the two dialects agree, which is nearly everywhere: the store
+//! writes `$n` placeholders (sqlx's SQLite driver reads them too), keeps dates as text and
+//! money as exact decimals (TEXT in SQLite, NUMERIC in PostgreSQL), never as floats.
+//!
+//! Importing goes through an [`ImportSession`], one database transaction per file, so that a
+//! file either goes in whole or leaves no trace.
+
+#![forbid(unsafe_code)]
+
+mod clock;
+mod error;
+mod import;
+mod runs;
+mod sql;
+mod stats;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::StoreError;
+pub use import::{ImportRunSummary, ImportSession};
+pub use runs::{ImportRun, StoredDiagnostic};
+pub use stats::{Stats, TransactionSum};
+
+use sql::dispatch;
+
+/// The database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A handle on the database; cheap to clone, every clone shares one connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Store {
+    /// Opens the database the URL names and brings its schema up to date.
+    ///
+    /// A SQLite file is created if missing and runs in WAL mode with `synchronous=NORMAL`
+    /// (durable at every checkpoint, and a crash never corrupts it), foreign keys enforced and a
+    /// busy timeout, so that a second writer waits instead of failing.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let connect_error = |source| StoreError::Connect {
+            url: error::redact_url(url),
+            source,
+        };
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(connect_error)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .statement_cache_capacity(256);
+            let mut pool_options = SqlitePoolOptions::new().max_connections(8);
+            // An in-memory database lives only while a connection to it is open, so the pool
+            // must never close its last one.
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                pool_options = pool_options
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+            }
+            let pool = pool_options
+                .connect_with(options)
+                .await
+                .map_err(connect_error)?;
+            sqlx::migrate!("./migrations/sqlite")
+                .run(&pool)
+                .await
+                .map_err(|source| StoreError::Migrate {
+                    backend: Backend::Sqlite.name(),
+                    source,
+                })?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .connect(url)
+                .await
+                .map_err(connect_error)?;
+            sqlx::migrate!("./migrations/postgres")
+                .run(&pool)
+                .await
+                .map_err(|source| StoreError::Migrate {
+                    backend: Backend::Postgres.name(),
+                    source,
+                })?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl {
+                url: error::redact_url(url),
+            });
+        };
+        Ok(Store { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Codelists saved by an earlier refresh, by name, to be used instead of the bundled ones.
+    pub async fn codelist_overrides(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_as("SELECT name, xml FROM codelist ORDER BY name")
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(StoreError::query("reading codelist overrides"))
+    }
+
+    /// Saves codelists by name, replacing any saved before, all in one transaction.
+    pub async fn save_codelists(&self, lists: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let operation = "saving codelists";
+        let updated_at = clock::utc_now();
+        dispatch!(&self.pool, Pool, pool => {
+            let mut transaction = pool.begin().await.map_err(StoreError::query(operation))?;
+            for (name, xml) in lists {
+                sqlx::query(
+                    "INSERT INTO codelist (name, xml, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET xml = excluded.xml, updated_at = excluded.updated_at",
+                )
+                .bind(name)
+                .bind(xml)
+                .bind(&updated_at)
+                .execute(&mut *transaction)
+                .await
+                .map_err(StoreError::query(operation))?;
+            }
+            transaction.commit().await.map_err(StoreError::query(operation))
+        })
+    }
+
+    /// The XML of an activity exactly as it was published, if the activity is stored.
+    pub async fn activity_raw_xml(
+        &self,
+        iati_identifier: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_scalar("SELECT raw_xml FROM activity WHERE iati_identifier = $1")
+                .bind(iati_identifier)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(StoreError::query("reading an activity's XML"))
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        dispatch!(&self.pool, Pool, pool => pool.close().await)
+    }
+}

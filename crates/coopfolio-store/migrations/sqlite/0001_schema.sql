@@ -1,0 +1,248 @@
+-- The first schema: import runs and their diagnostics, organisations, activities with their
+-- children, the funding ledger and codelist overrides. Tables are STRICT so that no value can
+-- silently become a float: money and percentages are TEXT holding the exact decimal as given.
+
+CREATE TABLE import_run (
+    id INTEGER PRIMARY KEY,
+    file TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    bytes INTEGER NOT NULL,
+    activities INTEGER NOT NULL DEFAULT 0,
+    activities_skipped INTEGER NOT NULL DEFAULT 0,
+    activities_replaced INTEGER NOT NULL DEFAULT 0,
+    organisations INTEGER NOT NULL DEFAULT 0,
+    transactions INTEGER NOT NULL DEFAULT 0,
+    budgets INTEGER NOT NULL DEFAULT 0,
+    diagnostics INTEGER NOT NULL DEFAULT 0,
+    message TEXT
+) STRICT;
+
+CREATE TABLE diagnostic (
+    id INTEGER PRIMARY KEY,
+    import_run_id INTEGER NOT NULL REFERENCES import_run (id) ON DELETE CASCADE,
+    severity TEXT NOT NULL CHECK (severity IN ('fatal', 'error', 'warning')),
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    file TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    "column" INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    record TEXT
+) STRICT;
+CREATE INDEX diagnostic_import_run ON diagnostic (import_run_id);
+
+-- An organisation is known by its IATI identifier where it has one. Rows come from the refs
+-- of reporting and participating organisations, and from organisation-file records, which
+-- alone carry raw_xml, names in every language and budgets.
+CREATE TABLE organisation (
+    id INTEGER PRIMARY KEY,
+    ref TEXT UNIQUE,
+    type TEXT,
+    name TEXT,
+    default_currency TEXT,
+    default_lang TEXT,
+    last_updated TEXT,
+    faults INTEGER NOT NULL DEFAULT 0,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    raw_xml BLOB,
+    import_run_id INTEGER REFERENCES import_run (id)
+) STRICT;
+
+CREATE TABLE organisation_name (
+    id INTEGER PRIMARY KEY,
+    organisation_id INTEGER NOT NULL REFERENCES organisation (id) ON DELETE CASCADE,
+    lang TEXT,
+    text TEXT NOT NULL
+) STRICT;
+CREATE INDEX organisation_name_organisation ON organisation_name (organisation_id);
+
+-- Budgets and expenditures of organisation files; `element` says which
+-- (total-budget, total-expenditure, recipient-org-budget, ...).
+CREATE TABLE organisation_budget (
+    id INTEGER PRIMARY KEY,
+    organisation_id INTEGER NOT NULL REFERENCES organisation (id) ON DELETE CASCADE,
+    element TEXT NOT NULL,
+    status TEXT,
+    period_start TEXT,
+    period_end TEXT,
+    value TEXT,
+    currency TEXT,
+    value_date TEXT,
+    recipient TEXT
+) STRICT;
+CREATE INDEX organisation_budget_organisation ON organisation_budget (organisation_id);
+
+CREATE TABLE activity (
+    id INTEGER PRIMARY KEY,
+    iati_identifier TEXT NOT NULL UNIQUE,
+    reporting_org_ref TEXT,
+    reporting_org_type TEXT,
+    reporting_org_name TEXT,
+    default_currency TEXT,
+    default_lang TEXT,
+    hierarchy INTEGER,
+    status TEXT,
+    -- The actual date where given, else the planned one; every date is in activity_date.
+    start_date TEXT,
+    end_date TEXT,
+    collaboration_type TEXT,
+    default_flow_type TEXT,
+    default_finance_type TEXT,
+    default_tied_status TEXT,
+    humanitarian INTEGER,
+    last_updated TEXT,
+    faults INTEGER NOT NULL DEFAULT 0,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    raw_xml BLOB NOT NULL,
+    import_run_id INTEGER NOT NULL REFERENCES import_run (id)
+) STRICT;
+CREATE INDEX activity_import_run ON activity (import_run_id);
+CREATE INDEX activity_reporting_org ON activity (reporting_org_ref);
+
+-- Titles and descriptions in every language. `element_index` tells apart the narratives of
+-- several description elements; a title has one element, index 0.
+CREATE TABLE activity_narrative (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    element TEXT NOT NULL CHECK (element IN ('title', 'description')),
+    element_index INTEGER NOT NULL,
+    description_type TEXT,
+    lang TEXT,
+    text TEXT NOT NULL
+) STRICT;
+CREATE INDEX activity_narrative_activity ON activity_narrative (activity_id);
+
+CREATE TABLE activity_default_aid_type (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    vocabulary TEXT
+) STRICT;
+CREATE INDEX activity_default_aid_type_activity ON activity_default_aid_type (activity_id);
+
+CREATE TABLE participating_org (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    role TEXT,
+    type TEXT,
+    ref TEXT,
+    activity_identifier TEXT,
+    crs_channel_code TEXT,
+    name TEXT
+) STRICT;
+CREATE INDEX participating_org_activity ON participating_org (activity_id);
+CREATE INDEX participating_org_ref ON participating_org (ref);
+
+CREATE TABLE activity_date (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    date TEXT NOT NULL
+) STRICT;
+CREATE INDEX activity_date_activity ON activity_date (activity_id);
+
+CREATE TABLE recipient_country (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    percentage TEXT
+) STRICT;
+CREATE INDEX recipient_country_activity ON recipient_country (activity_id);
+
+CREATE TABLE recipient_region (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    vocabulary TEXT,
+    percentage TEXT
+) STRICT;
+CREATE INDEX recipient_region_activity ON recipient_region (activity_id);
+
+CREATE TABLE sector (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    vocabulary TEXT,
+    percentage TEXT
+) STRICT;
+CREATE INDEX sector_activity ON sector (activity_id);
+
+CREATE TABLE related_activity (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    type TEXT,
+    iati_identifier TEXT NOT NULL
+) STRICT;
+CREATE INDEX related_activity_activity ON related_activity (activity_id);
+
+CREATE TABLE budget (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    type TEXT,
+    status TEXT,
+    period_start TEXT,
+    period_end TEXT,
+    value TEXT,
+    currency TEXT,
+    value_date TEXT
+) STRICT;
+CREATE INDEX budget_activity ON budget (activity_id);
+
+-- `type` is the IATI 2.0x TransactionType code; `type_as_written` keeps a legacy code.
+CREATE TABLE "transaction" (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    ref TEXT,
+    type TEXT,
+    type_as_written TEXT,
+    date TEXT,
+    value TEXT,
+    currency TEXT,
+    value_date TEXT,
+    provider_org_ref TEXT,
+    provider_org_type TEXT,
+    provider_org_name TEXT,
+    provider_activity_identifier TEXT,
+    receiver_org_ref TEXT,
+    receiver_org_type TEXT,
+    receiver_org_name TEXT,
+    receiver_activity_identifier TEXT,
+    description TEXT,
+    flow_type TEXT,
+    finance_type TEXT,
+    tied_status TEXT,
+    aid_type TEXT,
+    aid_type_vocabulary TEXT,
+    humanitarian INTEGER
+) STRICT;
+CREATE INDEX transaction_activity ON "transaction" (activity_id);
+
+-- The funding ledger: every amount of money with its provenance. Amounts are exactly as given;
+-- the USD columns stay NULL until a rate is known, and `conversion_status` says why.
+CREATE TABLE ledger_entry (
+    id INTEGER PRIMARY KEY,
+    activity_id INTEGER REFERENCES activity (id) ON DELETE CASCADE,
+    source_table TEXT NOT NULL,
+    source_id INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('pledge', 'commitment', 'receipt', 'disbursement', 'expenditure', 'budget', 'other')),
+    direction TEXT CHECK (direction IN ('incoming', 'outgoing')),
+    partner_ref TEXT,
+    modality TEXT,
+    date TEXT,
+    amount TEXT NOT NULL,
+    currency TEXT,
+    usd_amount TEXT,
+    usd_rate TEXT,
+    rate_date TEXT,
+    rate_source TEXT,
+    conversion_status TEXT NOT NULL CHECK (conversion_status IN ('converted', 'no_rate', 'no_currency'))
+) STRICT;
+CREATE INDEX ledger_entry_activity ON ledger_entry (activity_id);
+
+CREATE TABLE codelist (
+    name TEXT PRIMARY KEY,
+    xml BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;

@@ -1,0 +1,85 @@
+//! The store's error type: each variant is a case the caller can act on, and names what failed.
+
+/// What went wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL's scheme names no backend we have.
+    #[error("unsupported database URL {url}: expected sqlite://, sqlite::memory:, postgres:// or postgresql://")]
+    UnsupportedUrl { url: String },
+    /// The database could not be opened or reached. The URL is shown with its password redacted.
+    #[error("connecting to {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error("migrating the {backend} database")]
+    Migrate {
+        backend: &'static str,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    /// A statement failed; `operation` says what the store was doing.
+    #[error("database error while {operation}")]
+    Query {
+        operation: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A value read back from the database is not what the store wrote (a hand-edited row, say).
+    #[error("invalid value in the database while {operation}: {detail}")]
+    InvalidStoredValue {
+        operation: &'static str,
+        detail: String,
+    },
+}
+
+impl StoreError {
+    /// Wraps a sqlx error with the operation it interrupted; used as `.map_err(query("..."))`.
+    pub(crate) fn query(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |source| StoreError::Query { operation, source }
+    }
+}
+
+/// The URL with any password replaced by `***`, fit for messages and logs.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &url[authority_start..];
+    // The credentials end at the last '@' before the path, so a password may contain '@' itself.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..authority_start],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted_and_nothing_else_changes() {
+        assert_eq!(
+            redact_url("postgres://coop:s3cr@t@db.example:5432/coopfolio"),
+            "postgres://coop:***@db.example:5432/coopfolio"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/postgres"),
+            "postgres://postgres@127.0.0.1/postgres"
+        );
+        assert_eq!(redact_url("sqlite://data/coop.db"), "sqlite://data/coop.db");
+        assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+    }
+}

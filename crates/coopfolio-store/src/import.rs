@@ -1,0 +1,1063 @@
+//! Importing one file: an [`ImportSession`] owns one database transaction from the first record
+//! to the last, so a file goes in whole or not at all.
+//!
+//! Records are buffered and written in batches, because sqlx's SQLite driver pays a thread round
+//! trip per statement: a batch of activities costs one SELECT (which identifiers exist already),
+//! at most one DELETE (replacing them, children going with them by ON DELETE CASCADE), one
+//! multi-row INSERT into `activity` returning the new ids, and one multi-row INSERT per child
+//! table. The funding ledger is derived at commit by one INSERT ... SELECT per source table,
+//! which moves no rows through the driver at all.
+//!
+//! The `import_run` row is inserted when the session begins, inside its transaction, so that
+//! activities and diagnostics can refer to it; it is invisible to everyone else until commit,
+//! which fills in the counts. A process killed mid-file therefore leaves no trace of the file.
+
+use std::collections::{BTreeMap, HashMap};
+
+use coopfolio_iati::model::{Activity, Narrative, Organisation, OrganisationRef, Value};
+use coopfolio_iati::{Diagnostic, Severity};
+
+use crate::runs::{signed, unsigned};
+use crate::sql::{self, dispatch, Conn, Param, Rows, StatementCache, Tx};
+use crate::{clock, Pool, Store, StoreError};
+
+/// Activities per batch. Enough that statement overhead is small, few enough that the buffer
+/// (about 11 KB of XML per activity) stays a few megabytes.
+const ACTIVITY_BATCH: usize = 256;
+/// Organisation-file records per batch; they are few and large.
+const ORGANISATION_BATCH: usize = 64;
+const DIAGNOSTIC_BATCH: usize = 2048;
+
+/// What one import wrote, as recorded in its `import_run` row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportRunSummary {
+    pub import_run_id: i64,
+    /// Activities of this file now stored (each identifier once).
+    pub activities: u64,
+    /// Organisation-file records stored.
+    pub organisations: u64,
+    pub transactions: u64,
+    pub budgets: u64,
+    pub diagnostics: u64,
+    /// Activities that replaced one with the same identifier, stored before or earlier in
+    /// this file.
+    pub activities_replaced: u64,
+}
+
+/// The import of one file, holding its database transaction. Dropping a session without
+/// [`commit`](ImportSession::commit) rolls the transaction back.
+pub struct ImportSession {
+    pool: Pool,
+    tx: Tx,
+    import_run_id: i64,
+    file: String,
+    bytes: u64,
+    started_at: String,
+    statements: StatementCache,
+    activities: Vec<Activity>,
+    /// Where each buffered identifier sits in `activities`, so a repeat replaces it in place.
+    activity_positions: HashMap<String, usize>,
+    organisations: Vec<Organisation>,
+    organisation_positions: HashMap<String, usize>,
+    diagnostics: Vec<Diagnostic>,
+    activities_replaced: u64,
+    diagnostics_added: u64,
+}
+
+impl Store {
+    /// Starts importing a file: opens its transaction and its (not yet visible) import run.
+    pub async fn begin_import(&self, file: &str, bytes: u64) -> Result<ImportSession, StoreError> {
+        let operation = "starting an import";
+        let started_at = clock::utc_now();
+        let mut tx = match &self.pool {
+            Pool::Sqlite(pool) => {
+                Tx::Sqlite(pool.begin().await.map_err(StoreError::query(operation))?)
+            }
+            Pool::Postgres(pool) => {
+                Tx::Postgres(pool.begin().await.map_err(StoreError::query(operation))?)
+            }
+        };
+        // Being a write, this also takes SQLite's write lock at once, so that a concurrent
+        // writer cannot invalidate this transaction's snapshot halfway through the file.
+        let import_run_id: i64 = dispatch!(tx.conn(), Conn, connection => {
+            sqlx::query_scalar(
+                "INSERT INTO import_run (file, started_at, status, bytes) \
+                 VALUES ($1, $2, 'ok', $3) RETURNING id",
+            )
+            .bind(file)
+            .bind(&started_at)
+            .bind(signed(bytes))
+            .fetch_one(&mut *connection)
+            .await
+        })
+        .map_err(StoreError::query(operation))?;
+        Ok(ImportSession {
+            pool: self.pool.clone(),
+            tx,
+            import_run_id,
+            file: file.to_owned(),
+            bytes,
+            started_at,
+            statements: StatementCache::default(),
+            activities: Vec::with_capacity(ACTIVITY_BATCH),
+            activity_positions: HashMap::with_capacity(ACTIVITY_BATCH),
+            organisations: Vec::new(),
+            organisation_positions: HashMap::new(),
+            diagnostics: Vec::new(),
+            activities_replaced: 0,
+            diagnostics_added: 0,
+        })
+    }
+}
+
+impl ImportSession {
+    pub fn import_run_id(&self) -> i64 {
+        self.import_run_id
+    }
+
+    /// Adds an activity to the file's import. An activity with the identifier of one added
+    /// before (in this file or any earlier) replaces it.
+    pub async fn add_activity(&mut self, activity: Activity) -> Result<(), StoreError> {
+        match self.activity_positions.get(&activity.identifier) {
+            Some(&position) => {
+                self.activities[position] = activity;
+                self.activities_replaced += 1;
+            }
+            None => {
+                self.activity_positions
+                    .insert(activity.identifier.clone(), self.activities.len());
+                self.activities.push(activity);
+            }
+        }
+        if self.activities.len() >= ACTIVITY_BATCH {
+            self.flush_activities().await?;
+        }
+        Ok(())
+    }
+
+    /// Adds a record of an organisation file; a later record with the same identifier
+    /// replaces the earlier one's names, budgets and XML.
+    pub async fn add_organisation(&mut self, organisation: Organisation) -> Result<(), StoreError> {
+        match self.organisation_positions.get(&organisation.identifier) {
+            Some(&position) => self.organisations[position] = organisation,
+            None => {
+                self.organisation_positions
+                    .insert(organisation.identifier.clone(), self.organisations.len());
+                self.organisations.push(organisation);
+            }
+        }
+        if self.organisations.len() >= ORGANISATION_BATCH {
+            self.flush_organisations().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn add_diagnostics(&mut self, diagnostics: &[Diagnostic]) -> Result<(), StoreError> {
+        self.diagnostics.extend_from_slice(diagnostics);
+        self.diagnostics_added += diagnostics.len() as u64;
+        if self.diagnostics.len() >= DIAGNOSTIC_BATCH {
+            self.flush_diagnostics().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered, derives the ledger, records the run and commits the file.
+    pub async fn commit(mut self, activities_skipped: u64) -> Result<ImportRunSummary, StoreError> {
+        self.flush_activities().await?;
+        self.flush_organisations().await?;
+        self.flush_diagnostics().await?;
+        let import_run_id = self.import_run_id;
+        let mut conn = self.tx.conn();
+        write_ledger(conn.reborrow(), import_run_id).await?;
+
+        let operation = "counting what an import wrote";
+        let counts: (i64, i64, i64, i64) = dispatch!(conn.reborrow(), Conn, connection => {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM activity WHERE import_run_id = $1), \
+                 (SELECT COUNT(*) FROM \"transaction\" t JOIN activity a ON a.id = t.activity_id \
+                  WHERE a.import_run_id = $1), \
+                 (SELECT COUNT(*) FROM budget b JOIN activity a ON a.id = b.activity_id \
+                  WHERE a.import_run_id = $1), \
+                 (SELECT COUNT(*) FROM organisation WHERE import_run_id = $1)",
+            )
+            .bind(import_run_id)
+            .fetch_one(&mut *connection)
+            .await
+        })
+        .map_err(StoreError::query(operation))?;
+        let summary = ImportRunSummary {
+            import_run_id,
+            activities: unsigned(counts.0),
+            transactions: unsigned(counts.1),
+            budgets: unsigned(counts.2),
+            organisations: unsigned(counts.3),
+            diagnostics: self.diagnostics_added,
+            activities_replaced: self.activities_replaced,
+        };
+
+        let operation = "recording an import run";
+        dispatch!(conn.reborrow(), Conn, connection => {
+            sqlx::query(
+                "UPDATE import_run SET finished_at = $2, status = 'ok', activities = $3, \
+                 activities_skipped = $4, activities_replaced = $5, organisations = $6, \
+                 transactions = $7, budgets = $8, diagnostics = $9 WHERE id = $1",
+            )
+            .bind(import_run_id)
+            .bind(clock::utc_now())
+            .bind(signed(summary.activities))
+            .bind(signed(activities_skipped))
+            .bind(signed(summary.activities_replaced))
+            .bind(signed(summary.organisations))
+            .bind(signed(summary.transactions))
+            .bind(signed(summary.budgets))
+            .bind(signed(summary.diagnostics))
+            .execute(&mut *connection)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .map_err(StoreError::query(operation))?;
+
+        let operation = "committing an import";
+        match self.tx {
+            Tx::Sqlite(transaction) => transaction.commit().await,
+            Tx::Postgres(transaction) => transaction.commit().await,
+        }
+        .map_err(StoreError::query(operation))?;
+        tracing::debug!(?summary, file = %self.file, "import committed");
+        Ok(summary)
+    }
+
+    /// Rolls back everything of this file, then records the failed run with its fatal
+    /// diagnostic in a short transaction of its own.
+    pub async fn fail(self, fatal: &Diagnostic) -> Result<ImportRunSummary, StoreError> {
+        let operation = "rolling back a failed import";
+        match self.tx {
+            Tx::Sqlite(transaction) => transaction.rollback().await,
+            Tx::Postgres(transaction) => transaction.rollback().await,
+        }
+        .map_err(StoreError::query(operation))?;
+
+        let operation = "recording a failed import run";
+        let message = fatal.to_string();
+        let mut tx = match &self.pool {
+            Pool::Sqlite(pool) => {
+                Tx::Sqlite(pool.begin().await.map_err(StoreError::query(operation))?)
+            }
+            Pool::Postgres(pool) => {
+                Tx::Postgres(pool.begin().await.map_err(StoreError::query(operation))?)
+            }
+        };
+        let import_run_id: i64 = dispatch!(tx.conn(), Conn, connection => {
+            sqlx::query_scalar(
+                "INSERT INTO import_run (file, started_at, finished_at, status, bytes, diagnostics, \
+                 message) VALUES ($1, $2, $3, 'failed', $4, 1, $5) RETURNING id",
+            )
+            .bind(&self.file)
+            .bind(&self.started_at)
+            .bind(clock::utc_now())
+            .bind(signed(self.bytes))
+            .bind(&message)
+            .fetch_one(&mut *connection)
+            .await
+        })
+        .map_err(StoreError::query(operation))?;
+        let mut rows = diagnostic_rows();
+        push_diagnostic(&mut rows, import_run_id, fatal.clone());
+        let mut statements = StatementCache::default();
+        sql::insert(tx.conn(), &mut statements, rows, operation).await?;
+        match tx {
+            Tx::Sqlite(transaction) => transaction.commit().await,
+            Tx::Postgres(transaction) => transaction.commit().await,
+        }
+        .map_err(StoreError::query(operation))?;
+        Ok(ImportRunSummary {
+            import_run_id,
+            activities: 0,
+            organisations: 0,
+            transactions: 0,
+            budgets: 0,
+            diagnostics: 1,
+            activities_replaced: 0,
+        })
+    }
+
+    async fn flush_activities(&mut self) -> Result<(), StoreError> {
+        if self.activities.is_empty() {
+            return Ok(());
+        }
+        let activities = std::mem::take(&mut self.activities);
+        self.activity_positions.clear();
+        let import_run_id = self.import_run_id;
+        let statements = &mut self.statements;
+        let mut conn = self.tx.conn();
+
+        self.activities_replaced +=
+            delete_existing_activities(conn.reborrow(), &activities).await?;
+
+        // The activity rows take the scalar fields; the children stay behind for the second
+        // pass, which needs the ids the database assigns.
+        let mut activities = activities;
+        let mut activity_rows = Rows::new("activity", ACTIVITY_COLUMNS);
+        let mut organisation_refs = OrganisationRefs::default();
+        for activity in &mut activities {
+            let (reporting_org_ref, reporting_org_type, reporting_org_name) =
+                organisation_ref_params(activity.reporting_org.take(), &mut organisation_refs);
+            let start_date = first_date(activity, &["2", "1"]);
+            let end_date = first_date(activity, &["4", "3"]);
+            activity_rows.push_row([
+                Param::text(activity.identifier.clone()),
+                reporting_org_ref,
+                reporting_org_type,
+                reporting_org_name,
+                Param::Text(activity.default_currency.take()),
+                Param::Text(activity.default_lang.take()),
+                Param::Integer(activity.hierarchy),
+                Param::Text(activity.status.take()),
+                Param::Text(start_date),
+                Param::Text(end_date),
+                Param::Text(activity.collaboration_type.take()),
+                Param::Text(activity.default_flow_type.take()),
+                Param::Text(activity.default_finance_type.take()),
+                Param::Text(activity.default_tied_status.take()),
+                Param::Boolean(activity.humanitarian),
+                Param::Text(activity.last_updated.take()),
+                Param::Integer(Some(i64::from(activity.faults))),
+                Param::Boolean(Some(activity.faults > 0)),
+                Param::Blob(std::mem::take(&mut activity.raw_xml)),
+                Param::Integer(Some(import_run_id)),
+            ]);
+        }
+        let returned = sql::insert_returning(
+            conn.reborrow(),
+            statements,
+            activity_rows,
+            "RETURNING id, iati_identifier",
+            "inserting activities",
+        )
+        .await?;
+        // RETURNING promises no order, so ids are matched by identifier.
+        let ids: HashMap<String, i64> = returned
+            .into_iter()
+            .map(|(id, identifier)| (identifier, id))
+            .collect();
+
+        let mut children = ActivityChildren::default();
+        for activity in activities {
+            let Some(&activity_id) = ids.get(&activity.identifier) else {
+                return Err(StoreError::InvalidStoredValue {
+                    operation: "inserting activities",
+                    detail: format!("no id returned for activity {}", activity.identifier),
+                });
+            };
+            children.push(activity_id, activity, &mut organisation_refs);
+        }
+        for rows in children.into_rows() {
+            if !rows.is_empty() {
+                sql::insert(
+                    conn.reborrow(),
+                    statements,
+                    rows,
+                    "inserting activity details",
+                )
+                .await?;
+            }
+        }
+        organisation_refs
+            .upsert(conn.reborrow(), statements)
+            .await?;
+        Ok(())
+    }
+
+    async fn flush_organisations(&mut self) -> Result<(), StoreError> {
+        if self.organisations.is_empty() {
+            return Ok(());
+        }
+        let organisations = std::mem::take(&mut self.organisations);
+        self.organisation_positions.clear();
+        let import_run_id = self.import_run_id;
+        let statements = &mut self.statements;
+        let mut conn = self.tx.conn();
+
+        let mut organisation_rows = Rows::new("organisation", ORGANISATION_COLUMNS);
+        let mut organisations = organisations;
+        for organisation in &mut organisations {
+            // The record's type is the one its reporting-org gives itself.
+            let kind = organisation
+                .reporting_org
+                .as_ref()
+                .filter(|reporting| {
+                    reporting.reference.as_deref() == Some(organisation.identifier.as_str())
+                })
+                .and_then(|reporting| reporting.kind.clone());
+            organisation_rows.push_row([
+                Param::text(organisation.identifier.clone()),
+                Param::Text(kind),
+                Param::Text(organisation.names.first().map(|name| name.text.clone())),
+                Param::Text(organisation.default_currency.take()),
+                Param::Text(organisation.default_lang.take()),
+                Param::Text(organisation.last_updated.take()),
+                Param::Integer(Some(i64::from(organisation.faults))),
+                Param::Boolean(Some(organisation.faults > 0)),
+                Param::Blob(std::mem::take(&mut organisation.raw_xml)),
+                Param::Integer(Some(import_run_id)),
+            ]);
+        }
+        // The record is the organisation's own word, so it overwrites what activity refs said,
+        // except where it says nothing.
+        let returned = sql::insert_returning(
+            conn.reborrow(),
+            statements,
+            organisation_rows,
+            "ON CONFLICT (ref) DO UPDATE SET type = COALESCE(excluded.type, organisation.type), \
+             name = COALESCE(excluded.name, organisation.name), \
+             default_currency = excluded.default_currency, default_lang = excluded.default_lang, \
+             last_updated = excluded.last_updated, faults = excluded.faults, \
+             flagged = excluded.flagged, raw_xml = excluded.raw_xml, \
+             import_run_id = excluded.import_run_id RETURNING id, ref",
+            "storing organisations",
+        )
+        .await?;
+        let ids: HashMap<String, i64> = returned
+            .into_iter()
+            .map(|(id, reference)| (reference, id))
+            .collect();
+
+        // A record seen before brings its names and budgets anew.
+        let id_list: Vec<i64> = ids.values().copied().collect();
+        for table in ["organisation_name", "organisation_budget"] {
+            let sql = format!(
+                "DELETE FROM {table} WHERE organisation_id IN ({})",
+                sql::placeholders(1, id_list.len())
+            );
+            dispatch!(conn.reborrow(), Conn, connection => {
+                let mut query = sqlx::query(&sql);
+                for id in &id_list {
+                    query = query.bind(*id);
+                }
+                query.execute(&mut *connection).await.map(|done| done.rows_affected())
+            })
+            .map_err(StoreError::query("replacing organisation details"))?;
+        }
+
+        let mut names = Rows::new("organisation_name", &["organisation_id", "lang", "text"]);
+        let mut budgets = Rows::new("organisation_budget", ORGANISATION_BUDGET_COLUMNS);
+        for organisation in organisations {
+            let Some(&organisation_id) = ids.get(&organisation.identifier) else {
+                continue;
+            };
+            for name in organisation.names {
+                names.push_row([
+                    Param::Integer(Some(organisation_id)),
+                    Param::Text(name.lang),
+                    Param::text(name.text),
+                ]);
+            }
+            for line in organisation
+                .budgets
+                .into_iter()
+                .chain(organisation.expenditures)
+            {
+                let [value, currency, value_date] = value_params(line.value);
+                budgets.push_row([
+                    Param::Integer(Some(organisation_id)),
+                    Param::text(line.element),
+                    Param::Text(line.status),
+                    Param::Text(line.period_start),
+                    Param::Text(line.period_end),
+                    value,
+                    currency,
+                    value_date,
+                    Param::Text(line.recipient),
+                ]);
+            }
+        }
+        for rows in [names, budgets] {
+            if !rows.is_empty() {
+                sql::insert(
+                    conn.reborrow(),
+                    statements,
+                    rows,
+                    "storing organisation details",
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush_diagnostics(&mut self) -> Result<(), StoreError> {
+        if self.diagnostics.is_empty() {
+            return Ok(());
+        }
+        let mut rows = diagnostic_rows();
+        for diagnostic in self.diagnostics.drain(..) {
+            push_diagnostic(&mut rows, self.import_run_id, diagnostic);
+        }
+        sql::insert(
+            self.tx.conn(),
+            &mut self.statements,
+            rows,
+            "storing diagnostics",
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Deletes the stored activities that the batch replaces, with all their children and ledger
+/// entries, and returns how many there were. Most batches replace nothing, which the SELECT
+/// finds out cheaply through the unique index.
+async fn delete_existing_activities(
+    mut conn: Conn<'_>,
+    activities: &[Activity],
+) -> Result<u64, StoreError> {
+    let operation = "replacing activities imported before";
+    let sql = format!(
+        "SELECT id FROM activity WHERE iati_identifier IN ({})",
+        sql::placeholders(1, activities.len())
+    );
+    let existing: Vec<i64> = dispatch!(conn.reborrow(), Conn, connection => {
+        let mut query = sqlx::query_scalar(&sql);
+        for activity in activities {
+            query = query.bind(activity.identifier.as_str());
+        }
+        query.fetch_all(&mut *connection).await
+    })
+    .map_err(StoreError::query(operation))?;
+    if existing.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "DELETE FROM activity WHERE id IN ({})",
+        sql::placeholders(1, existing.len())
+    );
+    dispatch!(conn, Conn, connection => {
+        let mut query = sqlx::query(&sql);
+        for id in &existing {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *connection).await.map(|done| done.rows_affected())
+    })
+    .map_err(StoreError::query(operation))?;
+    Ok(existing.len() as u64)
+}
+
+/// Derives the funding ledger from this run's transactions and budgets: one entry per amount
+/// given, with its kind and direction from the transaction type. USD amounts convert at the
+/// identity rate; every other currency waits for a rate (`no_rate`), never counted as zero.
+async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), StoreError> {
+    let operation = "writing the funding ledger";
+    // Types 1, 11 and 13 (receipt, incoming commitment, incoming pledge) and the repayments,
+    // reimbursements and sales of 5, 6, 7 and 9 bring money in; the rest send it out.
+    const FROM_TRANSACTIONS: &str =
+        "INSERT INTO ledger_entry (activity_id, source_table, source_id, \
+         kind, direction, partner_ref, modality, date, amount, currency, usd_amount, usd_rate, \
+         rate_date, rate_source, conversion_status) \
+         SELECT t.activity_id, 'transaction', t.id, \
+         CASE t.type WHEN '1' THEN 'receipt' WHEN '2' THEN 'commitment' \
+         WHEN '3' THEN 'disbursement' WHEN '4' THEN 'expenditure' WHEN '11' THEN 'commitment' \
+         WHEN '12' THEN 'pledge' WHEN '13' THEN 'pledge' ELSE 'other' END, \
+         CASE WHEN t.type IN ('1', '5', '6', '7', '9', '11', '13') THEN 'incoming' \
+         WHEN t.type IN ('2', '3', '4', '8', '10', '12') THEN 'outgoing' END, \
+         CASE WHEN t.type IN ('1', '5', '6', '7', '9', '11', '13') THEN t.provider_org_ref \
+         ELSE t.receiver_org_ref END, \
+         NULL, COALESCE(t.date, t.value_date), t.value, t.currency, \
+         CASE WHEN t.currency = 'USD' THEN t.value END, \
+         CASE WHEN t.currency = 'USD' THEN 1 END, \
+         CASE WHEN t.currency = 'USD' THEN COALESCE(t.date, t.value_date) END, \
+         CASE WHEN t.currency = 'USD' THEN 'identity' END, \
+         CASE WHEN t.currency = 'USD' THEN 'converted' WHEN t.currency IS NULL THEN 'no_currency' \
+         ELSE 'no_rate' END \
+         FROM \"transaction\" t JOIN activity a ON a.id = t.activity_id \
+         WHERE a.import_run_id = $1 AND t.value IS NOT NULL";
+    const FROM_BUDGETS: &str = "INSERT INTO ledger_entry (activity_id, source_table, source_id, \
+         kind, direction, partner_ref, modality, date, amount, currency, usd_amount, usd_rate, \
+         rate_date, rate_source, conversion_status) \
+         SELECT b.activity_id, 'budget', b.id, 'budget', 'outgoing', NULL, NULL, b.period_start, \
+         b.value, b.currency, \
+         CASE WHEN b.currency = 'USD' THEN b.value END, \
+         CASE WHEN b.currency = 'USD' THEN 1 END, \
+         CASE WHEN b.currency = 'USD' THEN b.period_start END, \
+         CASE WHEN b.currency = 'USD' THEN 'identity' END, \
+         CASE WHEN b.currency = 'USD' THEN 'converted' WHEN b.currency IS NULL THEN 'no_currency' \
+         ELSE 'no_rate' END \
+         FROM budget b JOIN activity a ON a.id = b.activity_id \
+         WHERE a.import_run_id = $1 AND b.value IS NOT NULL";
+    for sql in [FROM_TRANSACTIONS, FROM_BUDGETS] {
+        dispatch!(conn.reborrow(), Conn, connection => {
+            sqlx::query(sql)
+                .bind(import_run_id)
+                .execute(&mut *connection)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .map_err(StoreError::query(operation))?;
+    }
+    Ok(())
+}
+
+const ACTIVITY_COLUMNS: &[&str] = &[
+    "iati_identifier",
+    "reporting_org_ref",
+    "reporting_org_type",
+    "reporting_org_name",
+    "default_currency",
+    "default_lang",
+    "hierarchy",
+    "status",
+    "start_date",
+    "end_date",
+    "collaboration_type",
+    "default_flow_type",
+    "default_finance_type",
+    "default_tied_status",
+    "humanitarian",
+    "last_updated",
+    "faults",
+    "flagged",
+    "raw_xml",
+    "import_run_id",
+];
+
+const ORGANISATION_COLUMNS: &[&str] = &[
+    "ref",
+    "type",
+    "name",
+    "default_currency",
+    "default_lang",
+    "last_updated",
+    "faults",
+    "flagged",
+    "raw_xml",
+    "import_run_id",
+];
+
+const ORGANISATION_BUDGET_COLUMNS: &[&str] = &[
+    "organisation_id",
+    "element",
+    "status",
+    "period_start",
+    "period_end",
+    "value",
+    "currency",
+    "value_date",
+    "recipient",
+];
+
+const TRANSACTION_COLUMNS: &[&str] = &[
+    "activity_id",
+    "ref",
+    "type",
+    "type_as_written",
+    "date",
+    "value",
+    "currency",
+    "value_date",
+    "provider_org_ref",
+    "provider_org_type",
+    "provider_org_name",
+    "provider_activity_identifier",
+    "receiver_org_ref",
+    "receiver_org_type",
+    "receiver_org_name",
+    "receiver_activity_identifier",
+    "description",
+    "flow_type",
+    "finance_type",
+    "tied_status",
+    "aid_type",
+    "aid_type_vocabulary",
+    "humanitarian",
+];
+
+const DIAGNOSTIC_COLUMNS: &[&str] = &[
+    "import_run_id",
+    "severity",
+    "code",
+    "message",
+    "file",
+    "line",
+    "\"column\"",
+    "path",
+    "record",
+];
+
+/// The rows of every child table for one batch of activities.
+struct ActivityChildren {
+    narratives: Rows,
+    default_aid_types: Rows,
+    participating_orgs: Rows,
+    dates: Rows,
+    recipient_countries: Rows,
+    recipient_regions: Rows,
+    sectors: Rows,
+    related_activities: Rows,
+    budgets: Rows,
+    transactions: Rows,
+}
+
+impl Default for ActivityChildren {
+    fn default() -> Self {
+        ActivityChildren {
+            narratives: Rows::new(
+                "activity_narrative",
+                &[
+                    "activity_id",
+                    "element",
+                    "element_index",
+                    "description_type",
+                    "lang",
+                    "text",
+                ],
+            ),
+            default_aid_types: Rows::new(
+                "activity_default_aid_type",
+                &["activity_id", "code", "vocabulary"],
+            ),
+            participating_orgs: Rows::new(
+                "participating_org",
+                &[
+                    "activity_id",
+                    "role",
+                    "type",
+                    "ref",
+                    "activity_identifier",
+                    "crs_channel_code",
+                    "name",
+                ],
+            ),
+            dates: Rows::new("activity_date", &["activity_id", "type", "date"]),
+            recipient_countries: Rows::new(
+                "recipient_country",
+                &["activity_id", "code", "percentage"],
+            ),
+            recipient_regions: Rows::new(
+                "recipient_region",
+                &["activity_id", "code", "vocabulary", "percentage"],
+            ),
+            sectors: Rows::new(
+                "sector",
+                &["activity_id", "code", "vocabulary", "percentage"],
+            ),
+            related_activities: Rows::new(
+                "related_activity",
+                &["activity_id", "type", "iati_identifier"],
+            ),
+            budgets: Rows::new(
+                "budget",
+                &[
+                    "activity_id",
+                    "type",
+                    "status",
+                    "period_start",
+                    "period_end",
+                    "value",
+                    "currency",
+                    "value_date",
+                ],
+            ),
+            transactions: Rows::new("\"transaction\"", TRANSACTION_COLUMNS),
+        }
+    }
+}
+
+impl ActivityChildren {
+    fn push(&mut self, activity_id: i64, activity: Activity, refs: &mut OrganisationRefs) {
+        let id = || Param::Integer(Some(activity_id));
+        for narrative in activity.titles {
+            self.narratives.push_row([
+                id(),
+                Param::text("title"),
+                Param::Integer(Some(0)),
+                Param::Text(None),
+                Param::Text(narrative.lang),
+                Param::text(narrative.text),
+            ]);
+        }
+        for (index, description) in activity.descriptions.into_iter().enumerate() {
+            for narrative in description.narratives {
+                self.narratives.push_row([
+                    id(),
+                    Param::text("description"),
+                    Param::Integer(Some(index as i64)),
+                    Param::Text(description.kind.clone()),
+                    Param::Text(narrative.lang),
+                    Param::text(narrative.text),
+                ]);
+            }
+        }
+        for aid_type in activity.default_aid_types {
+            self.default_aid_types.push_row([
+                id(),
+                Param::text(aid_type.code),
+                Param::Text(aid_type.vocabulary),
+            ]);
+        }
+        for participating_org in activity.participating_orgs {
+            let name = first_text(participating_org.names);
+            if let Some(reference) = &participating_org.reference {
+                refs.add(
+                    reference,
+                    participating_org.kind.as_deref(),
+                    name.as_deref(),
+                );
+            }
+            self.participating_orgs.push_row([
+                id(),
+                Param::Text(participating_org.role),
+                Param::Text(participating_org.kind),
+                Param::Text(participating_org.reference),
+                Param::Text(participating_org.activity_identifier),
+                Param::Text(participating_org.crs_channel_code),
+                Param::Text(name),
+            ]);
+        }
+        for date in activity.dates {
+            self.dates
+                .push_row([id(), Param::text(date.kind), Param::text(date.date)]);
+        }
+        for country in activity.recipient_countries {
+            self.recipient_countries.push_row([
+                id(),
+                Param::text(country.code),
+                Param::decimal(country.percentage),
+            ]);
+        }
+        for region in activity.recipient_regions {
+            self.recipient_regions.push_row([
+                id(),
+                Param::text(region.code),
+                Param::Text(region.vocabulary),
+                Param::decimal(region.percentage),
+            ]);
+        }
+        for sector in activity.sectors {
+            self.sectors.push_row([
+                id(),
+                Param::text(sector.code),
+                Param::Text(sector.vocabulary),
+                Param::decimal(sector.percentage),
+            ]);
+        }
+        for related in activity.related_activities {
+            self.related_activities.push_row([
+                id(),
+                Param::Text(related.kind),
+                Param::text(related.identifier),
+            ]);
+        }
+        for budget in activity.budgets {
+            let [value, currency, value_date] = value_params(budget.value);
+            self.budgets.push_row([
+                id(),
+                Param::Text(budget.kind),
+                Param::Text(budget.status),
+                Param::Text(budget.period_start),
+                Param::Text(budget.period_end),
+                value,
+                currency,
+                value_date,
+            ]);
+        }
+        for transaction in activity.transactions {
+            let [value, currency, value_date] = value_params(transaction.value);
+            let [provider_ref, provider_type, provider_name, provider_activity] =
+                transaction_org_params(transaction.provider_org);
+            let [receiver_ref, receiver_type, receiver_name, receiver_activity] =
+                transaction_org_params(transaction.receiver_org);
+            // The first aid type stands for the transaction; the XML keeps any others.
+            let (aid_type, aid_type_vocabulary) = transaction
+                .aid_types
+                .into_iter()
+                .next()
+                .map_or((None, None), |aid_type| {
+                    (Some(aid_type.code), aid_type.vocabulary)
+                });
+            self.transactions.push_row([
+                id(),
+                Param::Text(transaction.reference),
+                Param::Text(transaction.kind),
+                Param::Text(transaction.kind_as_written),
+                Param::Text(transaction.date),
+                value,
+                currency,
+                value_date,
+                provider_ref,
+                provider_type,
+                provider_name,
+                provider_activity,
+                receiver_ref,
+                receiver_type,
+                receiver_name,
+                receiver_activity,
+                Param::Text(first_text(transaction.description)),
+                Param::Text(transaction.flow_type),
+                Param::Text(transaction.finance_type),
+                Param::Text(transaction.tied_status),
+                Param::Text(aid_type),
+                Param::Text(aid_type_vocabulary),
+                Param::Boolean(transaction.humanitarian),
+            ]);
+        }
+    }
+
+    fn into_rows(self) -> [Rows; 10] {
+        [
+            self.narratives,
+            self.default_aid_types,
+            self.participating_orgs,
+            self.dates,
+            self.recipient_countries,
+            self.recipient_regions,
+            self.sectors,
+            self.related_activities,
+            self.budgets,
+            self.transactions,
+        ]
+    }
+}
+
+/// Organisations met as refs in a batch (reporting and participating orgs), by ref, with the
+/// first type and name seen for each. Sorted, so concurrent PostgreSQL imports lock the
+/// `organisation` rows in one order and cannot deadlock.
+#[derive(Default)]
+struct OrganisationRefs {
+    refs: BTreeMap<String, (Option<String>, Option<String>)>,
+}
+
+impl OrganisationRefs {
+    fn add(&mut self, reference: &str, kind: Option<&str>, name: Option<&str>) {
+        if let Some((known_kind, known_name)) = self.refs.get_mut(reference) {
+            if known_kind.is_none() {
+                *known_kind = kind.map(str::to_owned);
+            }
+            if known_name.is_none() {
+                *known_name = name.map(str::to_owned);
+            }
+        } else {
+            self.refs.insert(
+                reference.to_owned(),
+                (kind.map(str::to_owned), name.map(str::to_owned)),
+            );
+        }
+    }
+
+    /// Inserts the organisations not yet known and fills in a type or name still missing.
+    async fn upsert(
+        self,
+        conn: Conn<'_>,
+        statements: &mut StatementCache,
+    ) -> Result<(), StoreError> {
+        if self.refs.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Rows::new("organisation", &["ref", "type", "name"]);
+        for (reference, (kind, name)) in self.refs {
+            rows.push_row([Param::text(reference), Param::Text(kind), Param::Text(name)]);
+        }
+        sql::insert_with(
+            conn,
+            statements,
+            rows,
+            "ON CONFLICT (ref) DO UPDATE SET type = COALESCE(organisation.type, excluded.type), \
+             name = COALESCE(organisation.name, excluded.name) \
+             WHERE organisation.type IS NULL OR organisation.name IS NULL",
+            "storing organisations named by activities",
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The reporting org's ref, type and name as activity columns, noting the ref as an
+/// organisation.
+fn organisation_ref_params(
+    organisation: Option<OrganisationRef>,
+    refs: &mut OrganisationRefs,
+) -> (Param, Param, Param) {
+    let Some(organisation) = organisation else {
+        return (Param::Text(None), Param::Text(None), Param::Text(None));
+    };
+    let name = first_text(organisation.names);
+    if let Some(reference) = &organisation.reference {
+        refs.add(reference, organisation.kind.as_deref(), name.as_deref());
+    }
+    (
+        Param::Text(organisation.reference),
+        Param::Text(organisation.kind),
+        Param::Text(name),
+    )
+}
+
+/// A provider or receiver org as ref, type, name and activity identifier.
+fn transaction_org_params(organisation: Option<OrganisationRef>) -> [Param; 4] {
+    match organisation {
+        Some(organisation) => [
+            Param::Text(organisation.reference),
+            Param::Text(organisation.kind),
+            Param::Text(first_text(organisation.names)),
+            Param::Text(organisation.activity_identifier),
+        ],
+        None => [
+            Param::Text(None),
+            Param::Text(None),
+            Param::Text(None),
+            Param::Text(None),
+        ],
+    }
+}
+
+/// Amount, currency and value date; the amount keeps the scale it was given with.
+fn value_params(value: Option<Value>) -> [Param; 3] {
+    match value {
+        Some(value) => [
+            Param::decimal(Some(value.amount)),
+            Param::Text(value.currency),
+            Param::Text(value.value_date),
+        ],
+        None => [Param::Decimal(None), Param::Text(None), Param::Text(None)],
+    }
+}
+
+/// The text of the first narrative: the one shown where a single name fits. Every language
+/// stays in the stored XML.
+fn first_text(narratives: Vec<Narrative>) -> Option<String> {
+    narratives
+        .into_iter()
+        .next()
+        .map(|narrative| narrative.text)
+}
+
+/// The date of the first of `kinds` (in order of preference) that the activity gives.
+fn first_date(activity: &Activity, kinds: &[&str]) -> Option<String> {
+    kinds.iter().find_map(|kind| {
+        activity
+            .dates
+            .iter()
+            .find(|date| date.kind == *kind)
+            .map(|date| date.date.clone())
+    })
+}
+
+fn diagnostic_rows() -> Rows {
+    Rows::new("diagnostic", DIAGNOSTIC_COLUMNS)
+}
+
+fn push_diagnostic(rows: &mut Rows, import_run_id: i64, diagnostic: Diagnostic) {
+    let severity = match diagnostic.severity {
+        Severity::Fatal => "fatal",
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    rows.push_row([
+        Param::Integer(Some(import_run_id)),
+        Param::text(severity),
+        Param::text(diagnostic.code),
+        Param::text(diagnostic.message),
+        Param::text(diagnostic.file),
+        Param::Integer(Some(signed(diagnostic.line))),
+        Param::Integer(Some(signed(diagnostic.column))),
+        Param::text(diagnostic.path),
+        Param::Text(diagnostic.record),
+    ]);
+}

@@ -1,0 +1,60 @@
+//! An import session that is dropped without commit, as when the importer panics or its task
+//! is cancelled, must leave the database as it found it, and must not block the next import.
+
+use coopfolio_store::Store;
+
+use crate::support::{activity, sqlite_store, transaction, warning, TestDatabase};
+
+#[tokio::test]
+async fn a_dropped_session_leaves_nothing_on_sqlite() {
+    let (store, _folder) = sqlite_store().await;
+    dropped_session_leaves_nothing(&store).await;
+}
+
+#[tokio::test]
+async fn a_dropped_session_leaves_nothing_on_postgres() {
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let store = Store::connect(&database.url).await.expect("connecting");
+    dropped_session_leaves_nothing(&store).await;
+    store.close().await;
+    database.drop_database().await;
+}
+
+async fn dropped_session_leaves_nothing(store: &Store) {
+    let empty = serde_json::to_string(&store.stats().await.expect("stats")).expect("JSON");
+    let mut session = store
+        .begin_import("abandoned.xml", 10)
+        .await
+        .expect("begin");
+    // More than one batch, so that rows did reach the database inside the transaction.
+    for number in 0..600 {
+        let identifier = format!("XM-DAC-41302-{number}");
+        let activity = activity(
+            &identifier,
+            vec![transaction("3", "1.5", "USD", "2024-01-01")],
+            vec![],
+        );
+        session.add_activity(activity).await.expect("add activity");
+    }
+    session
+        .add_diagnostics(&[warning("abandoned.xml", "XM-DAC-41302-1", "unknown-code")])
+        .await
+        .expect("add diagnostics");
+    drop(session);
+
+    let after = serde_json::to_string(&store.stats().await.expect("stats")).expect("JSON");
+    assert_eq!(after, empty);
+    assert!(store.import_runs(10).await.expect("import runs").is_empty());
+
+    // The next file goes in as usual: the abandoned transaction holds no lock any more.
+    let mut session = store.begin_import("next.xml", 10).await.expect("begin");
+    session
+        .add_activity(activity("XM-DAC-41302-1", vec![], vec![]))
+        .await
+        .expect("add activity");
+    let summary = session.commit(0).await.expect("commit");
+    assert_eq!((summary.activities, summary.activities_replaced), (1, 0));
+    assert_eq!(store.stats().await.expect("stats").activities, 1);
+}

@@ -1,0 +1,296 @@
+//! Fixtures for the store tests: activities built in code, diagnostics, and fresh databases on
+//! each backend (a temporary SQLite file; a throw-away PostgreSQL database when
+//! `COOPFOLIO_TEST_POSTGRES_URL` names a server).
+
+use std::str::FromStr;
+
+use coopfolio_iati::model::{
+    Activity, ActivityDate, AidType, Budget, Description, Narrative, OrganisationRef,
+    ParticipatingOrg, RecipientCountry, RecipientRegion, RelatedActivity, Sector, Transaction,
+    Value,
+};
+use coopfolio_iati::{Diagnostic, Severity};
+use coopfolio_store::Store;
+use rust_decimal::Decimal;
+use sqlx::Connection;
+
+pub const POSTGRES_URL_VARIABLE: &str = "COOPFOLIO_TEST_POSTGRES_URL";
+
+/// A store on a new SQLite file, with the folder that must outlive it.
+pub async fn sqlite_store() -> (Store, tempfile::TempDir) {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", folder.path().join("coopfolio.db").display());
+    let store = Store::connect(&url).await.expect("connecting to SQLite");
+    (store, folder)
+}
+
+/// A PostgreSQL database made for one test and dropped by [`TestDatabase::drop_database`].
+pub struct TestDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Creates a database with a fresh name on the server of `COOPFOLIO_TEST_POSTGRES_URL`, or
+    /// returns `None` after printing why the test is skipped.
+    pub async fn create() -> Option<TestDatabase> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VARIABLE) else {
+            println!("SKIPPED: {POSTGRES_URL_VARIABLE} not set");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("a clock after 1970")
+            .as_nanos();
+        let name = format!("coopfolio_test_{}_{nanos}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("connecting to the PostgreSQL test server");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .expect("creating a test database");
+        admin.close().await.ok();
+        let url = with_database(&admin_url, &name);
+        Some(TestDatabase {
+            admin_url,
+            name,
+            url,
+        })
+    }
+
+    pub async fn drop_database(self) {
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url)
+            .await
+            .expect("connecting to the PostgreSQL test server");
+        sqlx::query(&format!("DROP DATABASE \"{}\" WITH (FORCE)", self.name))
+            .execute(&mut admin)
+            .await
+            .expect("dropping the test database");
+    }
+}
+
+/// The URL with its database name (the path) replaced, query string kept.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |index| index + 3);
+    let server = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
+    }
+}
+
+pub fn decimal(text: &str) -> Decimal {
+    Decimal::from_str(text).expect("a decimal literal")
+}
+
+pub fn narrative(lang: &str, text: &str) -> Narrative {
+    Narrative {
+        lang: Some(lang.to_owned()),
+        text: text.to_owned(),
+    }
+}
+
+pub fn organisation_ref(reference: &str, kind: &str, name: &str) -> OrganisationRef {
+    OrganisationRef {
+        reference: Some(reference.to_owned()),
+        kind: Some(kind.to_owned()),
+        names: vec![narrative("en", name)],
+        activity_identifier: None,
+    }
+}
+
+pub fn transaction(kind: &str, amount: &str, currency: &str, date: &str) -> Transaction {
+    Transaction {
+        reference: Some(format!("{kind}-{amount}")),
+        kind: Some(kind.to_owned()),
+        date: Some(date.to_owned()),
+        value: Some(Value {
+            amount: decimal(amount),
+            currency: Some(currency.to_owned()),
+            value_date: Some(date.to_owned()),
+        }),
+        description: vec![narrative("en", "Instalment")],
+        provider_org: Some(organisation_ref("GB-GOV-1", "10", "FCDO")),
+        receiver_org: Some(organisation_ref("XM-DAC-41302", "40", "ILO")),
+        flow_type: Some("10".to_owned()),
+        finance_type: Some("110".to_owned()),
+        aid_types: vec![AidType {
+            code: "C01".to_owned(),
+            vocabulary: None,
+        }],
+        ..Transaction::default()
+    }
+}
+
+pub fn budget(amount: &str, currency: &str, start: &str, end: &str) -> Budget {
+    Budget {
+        kind: Some("1".to_owned()),
+        status: Some("2".to_owned()),
+        period_start: Some(start.to_owned()),
+        period_end: Some(end.to_owned()),
+        value: Some(Value {
+            amount: decimal(amount),
+            currency: Some(currency.to_owned()),
+            value_date: Some(start.to_owned()),
+        }),
+    }
+}
+
+/// An activity shaped like the ILO's: two title languages, a description, three participating
+/// organisations, two sectors, a country, dates, and the given transactions and budgets.
+pub fn activity(
+    identifier: &str,
+    transactions: Vec<Transaction>,
+    budgets: Vec<Budget>,
+) -> Activity {
+    Activity {
+        identifier: identifier.to_owned(),
+        default_currency: Some("USD".to_owned()),
+        default_lang: Some("en".to_owned()),
+        last_updated: Some("2024-05-01T00:00:00Z".to_owned()),
+        hierarchy: Some(2),
+        humanitarian: Some(false),
+        reporting_org: Some(organisation_ref(
+            "XM-DAC-41302",
+            "40",
+            "International Labour Organization",
+        )),
+        titles: vec![
+            narrative("en", &format!("Decent work project {identifier}")),
+            narrative("fr", &format!("Projet travail décent {identifier}")),
+        ],
+        descriptions: vec![Description {
+            kind: Some("1".to_owned()),
+            narratives: vec![narrative("en", "Jobs and social protection.")],
+        }],
+        participating_orgs: vec![
+            ParticipatingOrg {
+                reference: Some("GB-GOV-1".to_owned()),
+                kind: Some("10".to_owned()),
+                role: Some("1".to_owned()),
+                names: vec![narrative("en", "FCDO")],
+                ..ParticipatingOrg::default()
+            },
+            ParticipatingOrg {
+                reference: Some("XM-DAC-41302".to_owned()),
+                kind: Some("40".to_owned()),
+                role: Some("2".to_owned()),
+                crs_channel_code: Some("41302".to_owned()),
+                names: vec![narrative("en", "ILO")],
+                ..ParticipatingOrg::default()
+            },
+            ParticipatingOrg {
+                reference: None,
+                kind: Some("22".to_owned()),
+                role: Some("4".to_owned()),
+                names: vec![narrative("en", "A national workers' union")],
+                ..ParticipatingOrg::default()
+            },
+        ],
+        status: Some("2".to_owned()),
+        dates: vec![
+            ActivityDate {
+                kind: "1".to_owned(),
+                date: "2023-01-01".to_owned(),
+            },
+            ActivityDate {
+                kind: "2".to_owned(),
+                date: "2023-02-15".to_owned(),
+            },
+            ActivityDate {
+                kind: "3".to_owned(),
+                date: "2025-12-31".to_owned(),
+            },
+        ],
+        recipient_countries: vec![RecipientCountry {
+            code: "BD".to_owned(),
+            percentage: Some(decimal("100")),
+        }],
+        recipient_regions: vec![RecipientRegion {
+            code: "798".to_owned(),
+            vocabulary: None,
+            percentage: None,
+        }],
+        sectors: vec![
+            Sector {
+                code: "16020".to_owned(),
+                vocabulary: Some("1".to_owned()),
+                percentage: Some(decimal("60.5")),
+            },
+            Sector {
+                code: "16010".to_owned(),
+                vocabulary: Some("1".to_owned()),
+                percentage: Some(decimal("39.5")),
+            },
+        ],
+        collaboration_type: Some("1".to_owned()),
+        default_flow_type: Some("10".to_owned()),
+        default_finance_type: Some("110".to_owned()),
+        default_tied_status: Some("5".to_owned()),
+        default_aid_types: vec![AidType {
+            code: "C01".to_owned(),
+            vocabulary: Some("1".to_owned()),
+        }],
+        budgets,
+        transactions,
+        related_activities: vec![RelatedActivity {
+            identifier: "XM-DAC-41302-PROGRAMME".to_owned(),
+            kind: Some("1".to_owned()),
+        }],
+        raw_xml: format!(
+            "<iati-activity><iati-identifier>{identifier}</iati-identifier></iati-activity>"
+        )
+        .into_bytes(),
+        line: 2,
+        column: 3,
+        faults: 0,
+    }
+}
+
+pub fn warning(file: &str, record: &str, code: &'static str) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        code,
+        message: format!("{code} in {record}"),
+        file: file.to_owned(),
+        line: 12,
+        column: 7,
+        path: "/iati-activities/iati-activity/sector".to_owned(),
+        record: Some(record.to_owned()),
+    }
+}
+
+pub fn fatal(file: &str) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Fatal,
+        code: "not-well-formed",
+        message: "expected `</transaction>`, found end of file".to_owned(),
+        file: file.to_owned(),
+        line: 9001,
+        column: 1,
+        path: "/iati-activities/iati-activity/transaction".to_owned(),
+        record: None,
+    }
+}
+
+#[test]
+fn database_names_replace_only_the_path() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+        "postgres://postgres@127.0.0.1:5432/t1"
+    );
+    assert_eq!(
+        with_database("postgresql://u:p@h/db?sslmode=disable", "t2"),
+        "postgresql://u:p@h/t2?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h", "t3"), "postgres://h/t3");
+}
