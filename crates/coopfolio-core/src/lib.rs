@@ -10,6 +10,7 @@ pub mod modality;
 pub mod partner_group;
 pub mod period;
 pub mod policy_area;
+pub mod rates;
 pub mod reference;
 pub mod rollup;
 pub mod value;

@@ -195,10 +195,18 @@ mod tests {
     use super::*;
     use Modality::*;
 
+    /// Aid types, earmarking category, CRS channel, and the modality expected.
+    type Case = (
+        &'static [&'static str],
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<Modality>,
+    );
+
     #[test]
     fn iati_fields_map_to_modalities() {
         let rules = ModalityRules::bundled();
-        let cases: &[(&[&str], Option<&str>, Option<&str>, Option<Modality>)] = &[
+        let cases: &[Case] = &[
             (&[], None, Some("41144"), Some(CoreVoluntary)),
             (&[], None, Some("41302"), Some(RegularBudget)),
             (&[], None, Some("41701"), Some(Earmarked)),
