@@ -38,7 +38,10 @@ fn main() {
     let total_bytes: usize = files.iter().map(|(_, bytes)| bytes.len()).sum();
     let codelists = Codelists::bundled();
 
-    let rounds = 5;
+    let rounds: u32 = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(10);
     let mut best = Duration::MAX;
     let (mut activities, mut transactions, mut budgets, mut diagnostics_seen) = (0, 0, 0, 0);
     for _ in 0..rounds {

@@ -137,7 +137,7 @@ impl<R: BufRead> IatiReader<R> {
                     let tag_start = event_end.saturating_sub(start.len() as u64 + 3);
                     match self.builder.on_start(&start, tag_start) {
                         Ok(Outcome::RecordStarted) => {
-                            let (line, column) = self.xml.get_ref().position_of(tag_start);
+                            let (line, column) = self.xml.get_mut().position_of(tag_start);
                             self.builder.set_record_position(line, column);
                             self.builder.on_end(event_end)
                         }
@@ -171,13 +171,24 @@ impl<R: BufRead> IatiReader<R> {
                 Ok(Event::Eof) => self.builder.on_eof(self.xml.get_ref().consumed()),
                 Err(error) => Err(self.xml_error(error)),
             };
+            // The source stops a read that would grow the recording far beyond the limit; this
+            // check makes the limit exact whatever the size of the reads.
+            let outcome = match outcome {
+                Ok(_)
+                    if self.xml.get_ref().recording_len()
+                        > self.builder.limits().max_record_bytes =>
+                {
+                    Err(self.too_large())
+                }
+                outcome => outcome,
+            };
             match outcome {
-                Ok(Outcome::Continue) => self.builder.resolve_positions(self.xml.get_ref()),
+                Ok(Outcome::Continue) => self.builder.resolve_positions(self.xml.get_mut()),
                 Ok(Outcome::RecordStarted) => {
                     let tag_start = self.builder.record_start();
-                    let (line, column) = self.xml.get_ref().position_of(tag_start);
+                    let (line, column) = self.xml.get_mut().position_of(tag_start);
                     self.builder.set_record_position(line, column);
-                    self.builder.resolve_positions(self.xml.get_ref());
+                    self.builder.resolve_positions(self.xml.get_mut());
                 }
                 Ok(Outcome::RecordFinished { end }) => {
                     let source = self.xml.get_mut();
@@ -197,8 +208,8 @@ impl<R: BufRead> IatiReader<R> {
                 }
                 Err(fatal) => {
                     self.finished = true;
-                    let fatal = self.builder.fatal_diagnostic(fatal, self.xml.get_ref());
-                    self.builder.resolve_positions(self.xml.get_ref());
+                    let fatal = self.builder.fatal_diagnostic(fatal, self.xml.get_mut());
+                    self.builder.resolve_positions(self.xml.get_mut());
                     self.builder.flush_diagnostics(diagnostics);
                     return Err(fatal);
                 }
@@ -213,26 +224,33 @@ impl<R: BufRead> IatiReader<R> {
 
     /// How many bytes of the source the parser has consumed.
     pub fn bytes_read(&self) -> u64 {
-        self.xml.get_ref().consumed()
+        self.xml.get_ref().bytes_read()
+    }
+
+    /// The fault of a record, or outside records a single piece of markup or text, larger than
+    /// the limit.
+    fn too_large(&self) -> Fatal {
+        let offset = if self.builder.in_record() {
+            self.builder.record_start()
+        } else {
+            // Outside a record the recording starts at the event that is too large.
+            markup_start(self.xml.get_ref(), self.xml.get_ref().recording_start())
+        };
+        Fatal::new(
+            "record-too-large",
+            format!(
+                "the record (or piece of markup or text) is larger than the limit of {} bytes",
+                self.builder.limits().max_record_bytes
+            ),
+            offset,
+        )
     }
 
     /// A quick-xml error as a fatal fault at the place quick-xml points to.
     fn xml_error(&self, error: quick_xml::Error) -> Fatal {
         let source = self.xml.get_ref();
         if source.limit_exceeded() {
-            let offset = if self.builder.in_record() {
-                self.builder.record_start()
-            } else {
-                self.xml.error_position()
-            };
-            return Fatal::new(
-                "record-too-large",
-                format!(
-                    "the record (or piece of markup) is larger than the limit of {} bytes",
-                    self.builder.limits().max_record_bytes
-                ),
-                offset,
-            );
+            return self.too_large();
         }
         if let quick_xml::Error::Io(io_error) = &error {
             return Fatal::new(
@@ -284,6 +302,42 @@ pub fn read_all(
             Err(fatal) => {
                 debug_assert_eq!(fatal.severity, Severity::Fatal);
                 return (records, diagnostics, Some(fatal));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The recording relies on quick-xml consuming exactly to the end of each markup event,
+    /// and, after a text event, to the `<` that ended the text and no further. This checks it
+    /// with reads of every size from one byte up.
+    #[test]
+    fn quick_xml_consumes_exactly_to_the_end_of_each_event() {
+        let document = "<?xml version=\"1.0\"?>\n<a x=\"1\">\n text &amp; more <b/><!-- c --><c>t</c>\n <![CDATA[x]]><?pi y?></a>\n";
+        for chunk_size in 1..=document.len() {
+            let source = std::io::BufReader::with_capacity(chunk_size, document.as_bytes());
+            let mut xml = quick_xml::Reader::from_reader(RecordingSource::new(source, 1 << 20));
+            xml.config_mut().trim_text_start = true;
+            let mut buffer = Vec::new();
+            loop {
+                buffer.clear();
+                let event = xml.read_event_into(&mut buffer).expect("well-formed");
+                let position = xml.buffer_position();
+                let consumed = xml.get_ref().consumed();
+                match event {
+                    Event::Eof => break,
+                    Event::Text(_) => {
+                        assert_eq!(consumed, position + 1, "chunks of {chunk_size}");
+                        assert_eq!(xml.get_ref().recorded(position, consumed), b"<");
+                    }
+                    _ => {
+                        assert_eq!(consumed, position, "chunks of {chunk_size}");
+                        assert_eq!(xml.get_ref().recorded(position - 1, position), b">");
+                    }
+                }
             }
         }
     }

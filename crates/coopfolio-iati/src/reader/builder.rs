@@ -11,6 +11,7 @@ use std::sync::Arc;
 use coopfolio_core::codelists::Codelists;
 use coopfolio_core::value;
 use quick_xml::escape::EscapeError;
+use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesCData, BytesDecl, BytesStart, BytesText};
 use rust_decimal::Decimal;
 
@@ -129,11 +130,17 @@ struct Context {
     record_diagnostics_from: usize,
     /// Warnings in the record being read.
     faults: u32,
+    /// The last code looked up in each list, and whether it was known.
+    last_answers: [(String, bool); List::COUNT],
 }
 
 impl Context {
-    /// The element path of the open elements, such as `/iati-activities/iati-activity/title`.
+    /// The element path of the open elements, such as `/iati-activities/iati-activity/title`,
+    /// or `/` outside any element.
     fn path(&self) -> String {
+        if self.frames.is_empty() {
+            return "/".to_string();
+        }
         let mut path = String::new();
         for (index, frame) in self.frames.iter().enumerate() {
             let end = self
@@ -170,14 +177,27 @@ impl Context {
         self.faults += 1;
     }
 
-    /// Report `code` when `list` is known and does not hold it.
-    fn check_code(&mut self, list: &str, code: &str) {
-        if self.codelists.contains(list, code) == Some(false) {
+    /// Report `code` when `list` is known and does not hold it; false when reported.
+    fn check_code(&mut self, list: List, code: &str) -> bool {
+        // The same few codes come again and again (a currency, an organisation type), so the
+        // last answer per list saves two hash lookups most of the time.
+        let (last_code, last_known) = &mut self.last_answers[list as usize];
+        let known = if last_code == code {
+            *last_known
+        } else {
+            let known = self.codelists.contains(list.name(), code) != Some(false);
+            last_code.clear();
+            last_code.push_str(code);
+            *last_known = known;
+            known
+        };
+        if !known {
             self.warn(
                 "unknown-code",
-                format!("'{code}' is not a code of the {list} codelist"),
+                format!("'{code}' is not a code of the {} codelist", list.name()),
             );
         }
+        known
     }
 
     fn not_well_formed(&self, detail: impl std::fmt::Display) -> Fatal {
@@ -186,6 +206,59 @@ impl Context {
             format!("the document is not well-formed XML: {detail}"),
             self.top_offset(),
         )
+    }
+}
+
+/// The codelists the reader checks codes against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    TransactionType,
+    OrganisationType,
+    OrganisationRole,
+    ActivityStatus,
+    Sector,
+    SectorCategory,
+    Country,
+    Region,
+    Currency,
+    BudgetType,
+    BudgetStatus,
+    CollaborationType,
+    FlowType,
+    FinanceType,
+    AidType,
+    TiedStatus,
+    ActivityDateType,
+    RelatedActivityType,
+    DescriptionType,
+}
+
+impl List {
+    const COUNT: usize = 19;
+
+    /// The codelist's name in [`Codelists`].
+    fn name(self) -> &'static str {
+        match self {
+            List::TransactionType => "TransactionType",
+            List::OrganisationType => "OrganisationType",
+            List::OrganisationRole => "OrganisationRole",
+            List::ActivityStatus => "ActivityStatus",
+            List::Sector => "Sector",
+            List::SectorCategory => "SectorCategory",
+            List::Country => "Country",
+            List::Region => "Region",
+            List::Currency => "Currency",
+            List::BudgetType => "BudgetType",
+            List::BudgetStatus => "BudgetStatus",
+            List::CollaborationType => "CollaborationType",
+            List::FlowType => "FlowType",
+            List::FinanceType => "FinanceType",
+            List::AidType => "AidType",
+            List::TiedStatus => "TiedStatus",
+            List::ActivityDateType => "ActivityDateType",
+            List::RelatedActivityType => "RelatedActivityType",
+            List::DescriptionType => "DescriptionType",
+        }
     }
 }
 
@@ -238,6 +311,7 @@ impl Builder {
                 unresolved_from: 0,
                 record_diagnostics_from: 0,
                 faults: 0,
+                last_answers: std::array::from_fn(|_| (String::new(), true)),
             },
             scratch: Scratch::default(),
             limits,
@@ -286,7 +360,7 @@ impl Builder {
     }
 
     /// Give a line and column to the diagnostics made since the last call.
-    pub(crate) fn resolve_positions<R>(&mut self, source: &RecordingSource<R>) {
+    pub(crate) fn resolve_positions<R>(&mut self, source: &mut RecordingSource<R>) {
         let context = &mut self.context;
         for (diagnostic, offset) in &mut context.pending[context.unresolved_from..] {
             let (line, column) = source.position_of(*offset);
@@ -319,7 +393,7 @@ impl Builder {
     pub(crate) fn fatal_diagnostic<R>(
         &mut self,
         fatal: Fatal,
-        source: &RecordingSource<R>,
+        source: &mut RecordingSource<R>,
     ) -> Diagnostic {
         let (line, column) = source.position_of(fatal.offset);
         let identifier = self.record_identifier();
@@ -539,6 +613,15 @@ impl Builder {
     ) -> Result<Outcome, Fatal> {
         self.seen_content = true;
         let name = start.name().into_inner();
+        if !name.first().is_some_and(|&byte| is_name_start(byte)) {
+            // quick-xml reads `a < b` in text as a tag with an odd name; say what it is.
+            return Err(Fatal::new(
+                "not-well-formed",
+                "the document is not well-formed XML: `<` is not followed by an element name \
+                 (in text it must be written `&lt;`)",
+                tag_start,
+            ));
+        }
         let parent = self.context.frames.last().map(|frame| frame.kind);
         let name_start = self.context.names.len();
         self.context
@@ -898,6 +981,11 @@ impl Builder {
     }
 }
 
+/// Whether a byte can start an XML name: an ASCII letter, `_`, `:` or any non-ASCII character.
+fn is_name_start(byte: u8) -> bool {
+    byte.is_ascii_alphabetic() || byte == b'_' || byte == b':' || byte >= 0x80
+}
+
 /// The name of the record element that a root holds.
 fn record_element_name(root: RootKind) -> &'static [u8] {
     match root {
@@ -924,7 +1012,7 @@ fn activity_child(
                 read_attributes(context, start, [b"ref", b"type", b"xml:lang"])?;
             activity.reporting_org = Some(OrganisationRef {
                 reference: owned_code(reference),
-                kind: checked_code(context, "OrganisationType", kind),
+                kind: checked_code(context, List::OrganisationType, kind),
                 names: Vec::new(),
                 activity_identifier: None,
             });
@@ -939,7 +1027,7 @@ fn activity_child(
         b"description" => {
             let [kind, lang] = read_attributes(context, start, [b"type", b"xml:lang"])?;
             activity.descriptions.push(Description {
-                kind: checked_code(context, "DescriptionType", kind),
+                kind: checked_code(context, List::DescriptionType, kind),
                 narratives: Vec::new(),
             });
             scratch.start_holder(lang);
@@ -960,11 +1048,11 @@ fn activity_child(
             )?;
             let role = owned_code(role).map(legacy_organisation_role);
             if let Some(role) = &role {
-                context.check_code("OrganisationRole", role);
+                context.check_code(List::OrganisationRole, role);
             }
             activity.participating_orgs.push(ParticipatingOrg {
                 reference: owned_code(reference),
-                kind: checked_code(context, "OrganisationType", kind),
+                kind: checked_code(context, List::OrganisationType, kind),
                 role,
                 activity_identifier: owned_code(activity_identifier),
                 crs_channel_code: owned_code(channel),
@@ -975,7 +1063,7 @@ fn activity_child(
         }
         b"activity-status" => {
             let [code] = read_attributes(context, start, [b"code"])?;
-            activity.status = checked_code(context, "ActivityStatus", code);
+            activity.status = checked_code(context, List::ActivityStatus, code);
             Kind::Skipped
         }
         b"activity-date" => {
@@ -984,7 +1072,7 @@ fn activity_child(
             let date = iso_date(context, date, "iso-date");
             match kind {
                 Some(kind) => {
-                    context.check_code("ActivityDateType", &kind);
+                    context.check_code(List::ActivityDateType, &kind);
                     if let Some(date) = date {
                         activity.dates.push(ActivityDate { kind, date });
                     }
@@ -1013,7 +1101,7 @@ fn activity_child(
             match owned_code(code) {
                 Some(code) => {
                     if matches!(vocabulary.as_deref(), None | Some("1")) {
-                        context.check_code("Region", &code);
+                        context.check_code(List::Region, &code);
                     }
                     activity.recipient_regions.push(RecipientRegion {
                         code,
@@ -1036,22 +1124,22 @@ fn activity_child(
         }
         b"collaboration-type" => {
             let [code] = read_attributes(context, start, [b"code"])?;
-            activity.collaboration_type = checked_code(context, "CollaborationType", code);
+            activity.collaboration_type = checked_code(context, List::CollaborationType, code);
             Kind::Skipped
         }
         b"default-flow-type" => {
             let [code] = read_attributes(context, start, [b"code"])?;
-            activity.default_flow_type = checked_code(context, "FlowType", code);
+            activity.default_flow_type = checked_code(context, List::FlowType, code);
             Kind::Skipped
         }
         b"default-finance-type" => {
             let [code] = read_attributes(context, start, [b"code"])?;
-            activity.default_finance_type = checked_code(context, "FinanceType", code);
+            activity.default_finance_type = checked_code(context, List::FinanceType, code);
             Kind::Skipped
         }
         b"default-tied-status" => {
             let [code] = read_attributes(context, start, [b"code"])?;
-            activity.default_tied_status = checked_code(context, "TiedStatus", code);
+            activity.default_tied_status = checked_code(context, List::TiedStatus, code);
             Kind::Skipped
         }
         b"default-aid-type" => {
@@ -1064,8 +1152,8 @@ fn activity_child(
         b"budget" => {
             let [kind, status] = read_attributes(context, start, [b"type", b"status"])?;
             activity.budgets.push(Budget {
-                kind: checked_code(context, "BudgetType", kind),
-                status: checked_code(context, "BudgetStatus", status),
+                kind: checked_code(context, List::BudgetType, kind),
+                status: checked_code(context, List::BudgetStatus, status),
                 ..Budget::default()
             });
             scratch.value_seen = false;
@@ -1084,7 +1172,7 @@ fn activity_child(
         }
         b"related-activity" => {
             let [reference, kind] = read_attributes(context, start, [b"ref", b"type"])?;
-            let kind = checked_code(context, "RelatedActivityType", kind);
+            let kind = checked_code(context, List::RelatedActivityType, kind);
             match owned_code(reference) {
                 Some(identifier) => activity
                     .related_activities
@@ -1142,8 +1230,7 @@ fn transaction_child(
                         transaction.kind_as_written = Some(written);
                     }
                     None => {
-                        if context.codelists.contains("TransactionType", &written) == Some(false) {
-                            context.check_code("TransactionType", &written);
+                        if !context.check_code(List::TransactionType, &written) {
                             transaction.kind_as_written = Some(written);
                         } else {
                             transaction.kind = Some(written);
@@ -1177,7 +1264,7 @@ fn transaction_child(
             )?;
             let organisation = Some(OrganisationRef {
                 reference: owned_code(reference),
-                kind: checked_code(context, "OrganisationType", kind),
+                kind: checked_code(context, List::OrganisationType, kind),
                 names: Vec::new(),
                 activity_identifier: owned_code(activity_identifier),
             });
@@ -1192,17 +1279,17 @@ fn transaction_child(
         }
         b"flow-type" => {
             let [code] = read_attributes(context, start, [b"code"])?;
-            transaction.flow_type = checked_code(context, "FlowType", code);
+            transaction.flow_type = checked_code(context, List::FlowType, code);
             Kind::Skipped
         }
         b"finance-type" => {
             let [code] = read_attributes(context, start, [b"code"])?;
-            transaction.finance_type = checked_code(context, "FinanceType", code);
+            transaction.finance_type = checked_code(context, List::FinanceType, code);
             Kind::Skipped
         }
         b"tied-status" => {
             let [code] = read_attributes(context, start, [b"code"])?;
-            transaction.tied_status = checked_code(context, "TiedStatus", code);
+            transaction.tied_status = checked_code(context, List::TiedStatus, code);
             Kind::Skipped
         }
         b"aid-type" => {
@@ -1255,7 +1342,7 @@ fn organisation_child(
                 read_attributes(context, start, [b"ref", b"type", b"xml:lang"])?;
             organisation.reporting_org = Some(OrganisationRef {
                 reference: owned_code(reference),
-                kind: checked_code(context, "OrganisationType", kind),
+                kind: checked_code(context, List::OrganisationType, kind),
                 names: Vec::new(),
                 activity_identifier: None,
             });
@@ -1275,7 +1362,7 @@ fn organisation_child(
             };
             let budget = OrganisationBudget {
                 element: String::from_utf8_lossy(name).into_owned(),
-                status: checked_code(context, "BudgetStatus", status),
+                status: checked_code(context, List::BudgetStatus, status),
                 ..OrganisationBudget::default()
             };
             match line {
@@ -1330,7 +1417,7 @@ fn organisation_budget_child(
             let code = owned_code(code);
             if let Some(code) = &code {
                 if matches!(owned_code(vocabulary).as_deref(), None | Some("1")) {
-                    context.check_code("Region", code);
+                    context.check_code(List::Region, code);
                 }
             }
             budget.recipient = code;
@@ -1374,20 +1461,66 @@ fn read_attributes<'e, const N: usize>(
     wanted: [&[u8]; N],
 ) -> Result<[Option<Cow<'e, str>>; N], Fatal> {
     let mut values: [Option<Cow<'e, str>>; N] = std::array::from_fn(|_| None);
-    for attribute in start.attributes() {
-        let attribute = attribute.map_err(|error| context.not_well_formed(error))?;
+    // Positions inside the tag count from the byte after its `<`.
+    let content_offset = context.top_offset() + 1;
+    let content: &[u8] = start;
+    // quick-xml's own duplicate check allocates for every element; this one allocates only
+    // for elements with more attributes than any IATI element has.
+    let mut keys: [&[u8]; 16] = [&[]; 16];
+    let mut key_count = 0;
+    let mut more_keys: Vec<&[u8]> = Vec::new();
+    for attribute in start.attributes().with_checks(false) {
+        let attribute = attribute.map_err(|error| attribute_fatal(&error, content_offset))?;
         let key = attribute.key.into_inner();
+        if keys[..key_count].contains(&key) || more_keys.contains(&key) {
+            return Err(context.not_well_formed(format!(
+                "the attribute {} is given twice",
+                String::from_utf8_lossy(key)
+            )));
+        }
+        if key_count < keys.len() {
+            keys[key_count] = key;
+            key_count += 1;
+        } else {
+            more_keys.push(key);
+        }
+        // The value is a slice of the tag, so its place in the tag is a difference of addresses.
+        let value_offset = content_offset
+            + (attribute.value.as_ptr() as usize).saturating_sub(content.as_ptr() as usize) as u64;
         match wanted.iter().position(|wanted_key| *wanted_key == key) {
-            Some(index) => values[index] = Some(decode_attribute(context, attribute.value)?),
-            None => check_escapes(&attribute.value, context.top_offset())?,
+            Some(index) => {
+                values[index] = Some(decode_attribute(context, attribute.value, value_offset)?)
+            }
+            None => check_escapes(&attribute.value, value_offset)?,
         }
     }
     Ok(values)
 }
 
+fn attribute_fatal(error: &AttrError, content_offset: u64) -> Fatal {
+    let (position, problem) = match *error {
+        AttrError::ExpectedEq(position) => (position, "an attribute name is not followed by `=`"),
+        AttrError::ExpectedValue(position) => (position, "an attribute has no value"),
+        AttrError::UnquotedValue(position) => (position, "an attribute value is not in quotes"),
+        AttrError::ExpectedQuote(position, _) => {
+            (position, "an attribute value is not closed by its quote")
+        }
+        AttrError::Duplicated(position, _) => (position, "an attribute is given twice"),
+    };
+    Fatal::new(
+        "not-well-formed",
+        format!("the document is not well-formed XML: {problem}"),
+        content_offset + position as u64,
+    )
+}
+
 const INVALID_UTF8: &str = "the text is not valid UTF-8; the bad bytes were replaced";
 
-fn decode_attribute<'e>(context: &mut Context, raw: Cow<'e, [u8]>) -> Result<Cow<'e, str>, Fatal> {
+fn decode_attribute<'e>(
+    context: &mut Context,
+    raw: Cow<'e, [u8]>,
+    value_offset: u64,
+) -> Result<Cow<'e, str>, Fatal> {
     let decoded: Cow<'e, str> = match raw {
         Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
             Ok(text) => Cow::Borrowed(text),
@@ -1407,9 +1540,8 @@ fn decode_attribute<'e>(context: &mut Context, raw: Cow<'e, [u8]>) -> Result<Cow
     if !decoded.contains('&') {
         return Ok(decoded);
     }
-    let offset = context.top_offset();
     let unescaped = quick_xml::escape::unescape(&decoded)
-        .map_err(|error| escape_fatal(error, offset))?
+        .map_err(|error| escape_fatal(error, value_offset))?
         .into_owned();
     Ok(Cow::Owned(unescaped))
 }
@@ -1449,14 +1581,21 @@ fn check_escapes(raw: &[u8], offset: u64) -> Result<(), Fatal> {
     Ok(())
 }
 
+/// A reference that cannot be expanded, located from the start of the text it is in.
 fn escape_fatal(error: EscapeError, offset: u64) -> Fatal {
     match error {
+        // The range starts after the `&`; the diagnostic points at the `&`.
         EscapeError::UnrecognizedEntity(range, name) => Fatal::new(
             "undeclared-entity",
             format!(
                 "the entity &{name}; is not declared (only &lt; &gt; &amp; &apos; &quot; and \
                  character references are), so the document is not well-formed XML"
             ),
+            offset + (range.start as u64).saturating_sub(1),
+        ),
+        EscapeError::UnterminatedEntity(range) => Fatal::new(
+            "not-well-formed",
+            "the document is not well-formed XML: an `&` starts no reference (write `&amp;`)",
             offset + range.start as u64,
         ),
         other => Fatal::new(
@@ -1481,7 +1620,7 @@ fn owned_code(value: Option<Cow<'_, str>>) -> Option<String> {
 }
 
 /// A code checked against a codelist; an unknown code is reported and kept.
-fn checked_code(context: &mut Context, list: &str, value: Option<Cow<'_, str>>) -> Option<String> {
+fn checked_code(context: &mut Context, list: List, value: Option<Cow<'_, str>>) -> Option<String> {
     let code = owned_code(value)?;
     context.check_code(list, &code);
     Some(code)
@@ -1490,7 +1629,7 @@ fn checked_code(context: &mut Context, list: &str, value: Option<Cow<'_, str>>) 
 fn currency_code(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<String> {
     let mut code = owned_code(value)?;
     code.make_ascii_uppercase();
-    context.check_code("Currency", &code);
+    context.check_code(List::Currency, &code);
     Some(code)
 }
 
@@ -1500,7 +1639,7 @@ fn country_code(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<St
         return None;
     };
     code.make_ascii_uppercase();
-    context.check_code("Country", &code);
+    context.check_code(List::Country, &code);
     Some(code)
 }
 
@@ -1522,8 +1661,12 @@ fn sector(
         return None;
     };
     match vocabulary.as_deref() {
-        None | Some("1") => context.check_code("Sector", &code),
-        Some("2") => context.check_code("SectorCategory", &code),
+        None | Some("1") => {
+            context.check_code(List::Sector, &code);
+        }
+        Some("2") => {
+            context.check_code(List::SectorCategory, &code);
+        }
         _ => {}
     }
     Some(Sector {
@@ -1544,7 +1687,7 @@ fn aid_type(
         return None;
     };
     if matches!(vocabulary.as_deref(), None | Some("1")) {
-        context.check_code("AidType", &code);
+        context.check_code(List::AidType, &code);
     }
     Some(AidType { code, vocabulary })
 }

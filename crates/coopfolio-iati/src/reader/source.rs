@@ -23,7 +23,10 @@ pub(crate) struct RecordingSource<R> {
     chunk_end: usize,
     /// Bytes consumed by the parser since the start of the document.
     consumed: u64,
-    /// The 1-based line of the next byte to be consumed.
+    /// Newlines are counted lazily, in long runs, up to this offset, which is never before
+    /// `recording_base` (bytes are counted before they are forgotten).
+    counted_to: u64,
+    /// The 1-based line of the byte at `counted_to`.
     line: u64,
     /// The offset of the first byte of that line.
     line_start: u64,
@@ -35,6 +38,10 @@ pub(crate) struct RecordingSource<R> {
     /// The largest recording allowed; beyond it reads fail, which stops the parser.
     recording_limit: usize,
     limit_exceeded: bool,
+    /// Whether the start of the source has been checked for a byte order mark.
+    started: bool,
+    /// The length of the byte order mark skipped at the start, if there was one.
+    byte_order_mark: u64,
 }
 
 impl<R: Read> RecordingSource<R> {
@@ -45,6 +52,7 @@ impl<R: Read> RecordingSource<R> {
             chunk_start: 0,
             chunk_end: 0,
             consumed: 0,
+            counted_to: 0,
             line: 1,
             line_start: 0,
             recording: Vec::new(),
@@ -52,6 +60,8 @@ impl<R: Read> RecordingSource<R> {
             base_line_start: 0,
             recording_limit,
             limit_exceeded: false,
+            started: false,
+            byte_order_mark: 0,
         }
     }
 }
@@ -66,8 +76,25 @@ impl<R> RecordingSource<R> {
         self.limit_exceeded
     }
 
+    /// Bytes consumed by the parser, not counting a byte order mark. Offsets everywhere are
+    /// counted the same way, which is how quick-xml counts them.
     pub(crate) fn consumed(&self) -> u64 {
         self.consumed
+    }
+
+    /// Bytes taken from the underlying source, a byte order mark included.
+    pub(crate) fn bytes_read(&self) -> u64 {
+        self.consumed + self.byte_order_mark
+    }
+
+    /// The offset of the first byte held.
+    pub(crate) fn recording_start(&self) -> u64 {
+        self.recording_base
+    }
+
+    /// How many bytes are held for the record (or event) being read.
+    pub(crate) fn recording_len(&self) -> usize {
+        self.recording.len()
     }
 
     /// The recorded bytes from `start` to `end` (absolute offsets), clamped to what is held.
@@ -84,6 +111,7 @@ impl<R> RecordingSource<R> {
             return;
         }
         let offset = self.recording_base + index as u64;
+        self.count_lines_to(offset);
         // The line start of the new base is needed to give columns on its line later.
         self.base_line_start = if offset >= self.line_start {
             self.line_start
@@ -99,10 +127,16 @@ impl<R> RecordingSource<R> {
 
     /// The 1-based line and (byte) column of an offset between the start of the recording and
     /// the current position. Offsets outside that range are clamped to it.
-    pub(crate) fn position_of(&self, offset: u64) -> (u64, u64) {
+    pub(crate) fn position_of(&mut self, offset: u64) -> (u64, u64) {
         let index = self.index_of(offset);
         let offset = self.recording_base + index as u64;
-        let newlines_after = count_newlines(&self.recording[index..]);
+        if offset >= self.counted_to {
+            self.count_lines_to(offset);
+            return (self.line, offset.saturating_sub(self.line_start) + 1);
+        }
+        // An offset behind the counted position: count back from there.
+        let counted_index = self.index_of(self.counted_to);
+        let newlines_after = count_newlines(&self.recording[index..counted_index]);
         if newlines_after == 0 {
             return (self.line, offset.saturating_sub(self.line_start) + 1);
         }
@@ -114,6 +148,24 @@ impl<R> RecordingSource<R> {
             self.line - newlines_after,
             offset.saturating_sub(line_start) + 1,
         )
+    }
+
+    /// Count the newlines of the recording up to `offset`, which the caller has clamped.
+    fn count_lines_to(&mut self, offset: u64) {
+        if offset <= self.counted_to {
+            return;
+        }
+        let from = self.index_of(self.counted_to);
+        let to = self.index_of(offset);
+        let bytes = &self.recording[from..to];
+        let newlines = count_newlines(bytes);
+        if newlines > 0 {
+            self.line += newlines;
+            if let Some(last) = memchr::memrchr(b'\n', bytes) {
+                self.line_start = self.counted_to + last as u64 + 1;
+            }
+        }
+        self.counted_to = offset;
     }
 
     /// The index into the recording of an absolute offset, clamped to the recording.
@@ -143,16 +195,12 @@ impl<R: Read> BufRead for RecordingSource<R> {
             self.limit_exceeded = true;
             return Err(io::Error::other("record larger than the limit"));
         }
+        if !self.started {
+            self.skip_byte_order_mark()?;
+        }
         if self.chunk_start == self.chunk_end {
-            let filled = loop {
-                match self.inner.read(&mut self.chunk) {
-                    Ok(filled) => break filled,
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(error) => return Err(error),
-                }
-            };
             self.chunk_start = 0;
-            self.chunk_end = filled;
+            self.chunk_end = self.read_some(0)?;
         }
         Ok(&self.chunk[self.chunk_start..self.chunk_end])
     }
@@ -160,26 +208,55 @@ impl<R: Read> BufRead for RecordingSource<R> {
     fn consume(&mut self, amount: usize) {
         let amount = amount.min(self.chunk_end - self.chunk_start);
         let bytes = &self.chunk[self.chunk_start..self.chunk_start + amount];
-        if self.consumed == 0 && bytes.starts_with(BYTE_ORDER_MARK) {
-            // Columns on the first line count from after the byte order mark.
-            self.line_start = BYTE_ORDER_MARK.len() as u64;
-        }
-        let newlines = count_newlines(bytes);
-        if newlines > 0 {
-            self.line += newlines;
-            if let Some(last) = memchr::memrchr(b'\n', bytes) {
-                self.line_start = self.consumed + last as u64 + 1;
-            }
-        }
         self.recording.extend_from_slice(bytes);
         self.consumed += amount as u64;
         self.chunk_start += amount;
     }
 }
 
-/// How many `\n` bytes a slice holds; a plain loop the compiler vectorises.
+impl<R: Read> RecordingSource<R> {
+    /// Read once into the chunk from `from` on, retrying interrupted reads.
+    fn read_some(&mut self, from: usize) -> io::Result<usize> {
+        loop {
+            match self.inner.read(&mut self.chunk[from..]) {
+                Ok(filled) => return Ok(filled),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Skip a UTF-8 byte order mark at the start. quick-xml would skip it too, but without
+    /// counting it, and its offsets must agree with the source's; a mark is not content, so
+    /// columns on the first line are counted after it as well.
+    fn skip_byte_order_mark(&mut self) -> io::Result<()> {
+        while self.chunk_end < BYTE_ORDER_MARK.len() {
+            let filled = self.read_some(self.chunk_end)?;
+            if filled == 0 {
+                break;
+            }
+            self.chunk_end += filled;
+        }
+        if self.chunk[..self.chunk_end].starts_with(BYTE_ORDER_MARK) {
+            self.chunk_start = BYTE_ORDER_MARK.len();
+            self.byte_order_mark = BYTE_ORDER_MARK.len() as u64;
+        }
+        self.started = true;
+        Ok(())
+    }
+}
+
+/// How many `\n` bytes a slice holds. Summing blocks into a byte lets the compiler vectorise
+/// the loop, which a plain `filter().count()` does poorly.
 fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&byte| byte == b'\n').count() as u64
+    let mut blocks = bytes.chunks_exact(64);
+    let mut newlines = 0u64;
+    for block in &mut blocks {
+        let in_block: u8 = block.iter().map(|&byte| u8::from(byte == b'\n')).sum();
+        newlines += u64::from(in_block);
+    }
+    let rest = blocks.remainder();
+    newlines + rest.iter().filter(|&&byte| byte == b'\n').count() as u64
 }
 
 #[cfg(test)]
@@ -216,13 +293,14 @@ mod tests {
     }
 
     #[test]
-    fn the_byte_order_mark_takes_no_column() {
+    fn the_byte_order_mark_is_skipped_and_takes_no_column() {
         let text = b"\xEF\xBB\xBF<a/>";
         let mut source = RecordingSource::new(&text[..], 1024);
-        source.fill_buf().unwrap();
-        source.consume(3);
+        assert_eq!(source.fill_buf().unwrap(), b"<a/>");
         consume_all(&mut source);
-        assert_eq!(source.position_of(3), (1, 1));
+        assert_eq!(source.position_of(0), (1, 1));
+        assert_eq!(source.recorded(0, 4), b"<a/>");
+        assert_eq!((source.consumed(), source.bytes_read()), (4, 7));
     }
 
     #[test]
