@@ -10,6 +10,7 @@
 //! expanded), a reference to any other entity is fatal because the document is then not
 //! well-formed, and nesting and record size are capped.
 
+mod attributes;
 mod builder;
 mod source;
 

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use coopfolio_core::codelists::Codelists;
 use coopfolio_core::value;
 use quick_xml::escape::EscapeError;
-use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesCData, BytesDecl, BytesStart, BytesText};
 use rust_decimal::Decimal;
 
+use super::attributes::AttributeScanner;
 use super::source::RecordingSource;
 use super::{DocumentInfo, Limits, Record};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -1461,17 +1461,22 @@ fn read_attributes<'e, const N: usize>(
     wanted: [&[u8]; N],
 ) -> Result<[Option<Cow<'e, str>>; N], Fatal> {
     let mut values: [Option<Cow<'e, str>>; N] = std::array::from_fn(|_| None);
-    // Positions inside the tag count from the byte after its `<`.
-    let content_offset = context.top_offset() + 1;
-    let content: &[u8] = start;
-    // quick-xml's own duplicate check allocates for every element; this one allocates only
-    // for elements with more attributes than any IATI element has.
+    // Positions count from the `<` of the tag; the attributes follow the name.
+    let attributes_offset = context.top_offset() + 1 + start.name().as_ref().len() as u64;
+    // Duplicates are found among the names seen so far, kept on the stack for the handful of
+    // attributes IATI elements have.
     let mut keys: [&[u8]; 16] = [&[]; 16];
     let mut key_count = 0;
     let mut more_keys: Vec<&[u8]> = Vec::new();
-    for attribute in start.attributes().with_checks(false) {
-        let attribute = attribute.map_err(|error| attribute_fatal(&error, content_offset))?;
-        let key = attribute.key.into_inner();
+    for attribute in AttributeScanner::new(start.attributes_raw()) {
+        let attribute = attribute.map_err(|fault| {
+            Fatal::new(
+                "not-well-formed",
+                format!("the document is not well-formed XML: {}", fault.problem),
+                attributes_offset + fault.position as u64,
+            )
+        })?;
+        let key = attribute.key;
         if keys[..key_count].contains(&key) || more_keys.contains(&key) {
             return Err(context.not_well_formed(format!(
                 "the attribute {} is given twice",
@@ -1484,58 +1489,34 @@ fn read_attributes<'e, const N: usize>(
         } else {
             more_keys.push(key);
         }
-        // The value is a slice of the tag, so its place in the tag is a difference of addresses.
-        let value_offset = content_offset
-            + (attribute.value.as_ptr() as usize).saturating_sub(content.as_ptr() as usize) as u64;
+        let value_offset = attributes_offset + attribute.value_start as u64;
         match wanted.iter().position(|wanted_key| *wanted_key == key) {
+            Some(index) if attribute.plain => {
+                values[index] = Some(String::from_utf8_lossy(attribute.value))
+            }
             Some(index) => {
                 values[index] = Some(decode_attribute(context, attribute.value, value_offset)?)
             }
-            None => check_escapes(&attribute.value, value_offset)?,
+            None if attribute.plain => {}
+            None => check_escapes(attribute.value, value_offset)?,
         }
     }
     Ok(values)
-}
-
-fn attribute_fatal(error: &AttrError, content_offset: u64) -> Fatal {
-    let (position, problem) = match *error {
-        AttrError::ExpectedEq(position) => (position, "an attribute name is not followed by `=`"),
-        AttrError::ExpectedValue(position) => (position, "an attribute has no value"),
-        AttrError::UnquotedValue(position) => (position, "an attribute value is not in quotes"),
-        AttrError::ExpectedQuote(position, _) => {
-            (position, "an attribute value is not closed by its quote")
-        }
-        AttrError::Duplicated(position, _) => (position, "an attribute is given twice"),
-    };
-    Fatal::new(
-        "not-well-formed",
-        format!("the document is not well-formed XML: {problem}"),
-        content_offset + position as u64,
-    )
 }
 
 const INVALID_UTF8: &str = "the text is not valid UTF-8; the bad bytes were replaced";
 
 fn decode_attribute<'e>(
     context: &mut Context,
-    raw: Cow<'e, [u8]>,
+    raw: &'e [u8],
     value_offset: u64,
 ) -> Result<Cow<'e, str>, Fatal> {
-    let decoded: Cow<'e, str> = match raw {
-        Cow::Borrowed(bytes) => match std::str::from_utf8(bytes) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => {
-                context.warn("invalid-utf8", INVALID_UTF8.to_string());
-                Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
-            }
-        },
-        Cow::Owned(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Cow::Owned(text),
-            Err(error) => {
-                context.warn("invalid-utf8", INVALID_UTF8.to_string());
-                Cow::Owned(String::from_utf8_lossy(error.as_bytes()).into_owned())
-            }
-        },
+    let decoded: Cow<'e, str> = match std::str::from_utf8(raw) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => {
+            context.warn("invalid-utf8", INVALID_UTF8.to_string());
+            Cow::Owned(String::from_utf8_lossy(raw).into_owned())
+        }
     };
     if !decoded.contains('&') {
         return Ok(decoded);

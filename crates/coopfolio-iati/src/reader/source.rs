@@ -188,33 +188,49 @@ impl<R: Read> Read for RecordingSource<R> {
 }
 
 impl<R: Read> BufRead for RecordingSource<R> {
+    // quick-xml calls this several times per event, so the common case is kept to one test
+    // that inlines well.
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        // Failing the read is the only way to stop quick-xml in the middle of an event that
-        // would otherwise grow without bound; the reader turns this into a fatal diagnostic.
-        if self.limit_exceeded || self.recording.len() > self.recording_limit {
-            self.limit_exceeded = true;
-            return Err(io::Error::other("record larger than the limit"));
-        }
-        if !self.started {
-            self.skip_byte_order_mark()?;
-        }
-        if self.chunk_start == self.chunk_end {
-            self.chunk_start = 0;
-            self.chunk_end = self.read_some(0)?;
+        if self.chunk_start == self.chunk_end || self.limit_exceeded {
+            self.refill()?;
         }
         Ok(&self.chunk[self.chunk_start..self.chunk_end])
     }
 
+    #[inline]
     fn consume(&mut self, amount: usize) {
         let amount = amount.min(self.chunk_end - self.chunk_start);
         let bytes = &self.chunk[self.chunk_start..self.chunk_start + amount];
         self.recording.extend_from_slice(bytes);
         self.consumed += amount as u64;
         self.chunk_start += amount;
+        if self.recording.len() > self.recording_limit {
+            self.limit_exceeded = true;
+        }
     }
 }
 
 impl<R: Read> RecordingSource<R> {
+    /// Read the next chunk, unless the recording is already beyond its limit: failing the read
+    /// is the only way to stop quick-xml in the middle of an event that would otherwise grow
+    /// without bound, and the reader turns the failure into a fatal diagnostic.
+    #[cold]
+    fn refill(&mut self) -> io::Result<()> {
+        if self.limit_exceeded {
+            return Err(io::Error::other("record larger than the limit"));
+        }
+        if !self.started {
+            self.skip_byte_order_mark()?;
+            if self.chunk_start < self.chunk_end {
+                return Ok(());
+            }
+        }
+        self.chunk_start = 0;
+        self.chunk_end = self.read_some(0)?;
+        Ok(())
+    }
+
     /// Read once into the chunk from `from` on, retrying interrupted reads.
     fn read_some(&mut self, from: usize) -> io::Result<usize> {
         loop {
