@@ -130,6 +130,8 @@ impl<R: BufRead> IatiReader<R> {
             let event = self.xml.read_event_into(&mut self.event_buffer);
             let event_end = self.xml.buffer_position();
             let outcome = match event {
+                // A start tag is `<`, its content and `>`, and quick-xml stops right after the
+                // `>`, so the tag's place follows from its length (an empty tag adds a `/`).
                 Ok(Event::Start(start)) => {
                     let tag_start = event_end.saturating_sub(start.len() as u64 + 2);
                     self.builder.on_start(&start, tag_start)
@@ -147,6 +149,8 @@ impl<R: BufRead> IatiReader<R> {
                     }
                 }
                 Ok(Event::End(_)) => self.builder.on_end(event_end),
+                // After text quick-xml has consumed the `<` that ended it, and its position is
+                // that `<`, so the text lies just before.
                 Ok(Event::Text(text)) => {
                     let text_start = event_end.saturating_sub(text.len() as u64);
                     self.builder.on_text(&text, text_start)
@@ -192,6 +196,8 @@ impl<R: BufRead> IatiReader<R> {
                     self.builder.resolve_positions(self.xml.get_mut());
                 }
                 Ok(Outcome::RecordFinished { end }) => {
+                    // Positions are resolved before the record's bytes are let go, since the
+                    // lines of its diagnostics are counted in them.
                     let source = self.xml.get_mut();
                     let raw_xml = source.recorded(self.builder.record_start(), end).to_vec();
                     let record = self.builder.finish_record(raw_xml);

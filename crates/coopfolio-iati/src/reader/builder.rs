@@ -10,19 +10,19 @@ use std::sync::Arc;
 
 use coopfolio_core::codelists::Codelists;
 use coopfolio_core::value;
-use quick_xml::escape::EscapeError;
 use quick_xml::events::{BytesCData, BytesDecl, BytesStart, BytesText};
-use rust_decimal::Decimal;
 
-use super::attributes::AttributeScanner;
 use super::source::RecordingSource;
 use super::{DocumentInfo, Limits, Record};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{
-    Activity, ActivityDate, AidType, Budget, Description, Narrative, Organisation,
-    OrganisationBudget, OrganisationRef, ParticipatingOrg, RecipientCountry, RecipientRegion,
-    RelatedActivity, Sector, Transaction, Value,
+use crate::model::{Activity, Narrative, Organisation, Value};
+use elements::{
+    activity_child, append_text, boolean, budget_child, check_escapes, currency_code,
+    organisation_budget_child, organisation_child, owned_code, read_attributes, skip,
+    transaction_child, INVALID_UTF8,
 };
+
+mod elements;
 
 /// A fault that makes the document unusable, before it is located.
 pub(crate) struct Fatal {
@@ -372,6 +372,8 @@ impl Builder {
 
     /// Hand out the diagnostics whose record is settled (all of them outside a record).
     pub(crate) fn flush_diagnostics(&mut self, diagnostics: &mut Vec<Diagnostic>) {
+        // Diagnostics of the record being read wait for its end, when its identifier (which
+        // may come after the fault) is known for sure.
         let context = &mut self.context;
         let settled = if self.record.is_some() {
             context.record_diagnostics_from
@@ -397,6 +399,8 @@ impl Builder {
     ) -> Diagnostic {
         let (line, column) = source.position_of(fatal.offset);
         let identifier = self.record_identifier();
+        // The path is that of the elements open when reading stopped, the innermost being the
+        // one at fault (or, at the end of the input, the one left open).
         let diagnostic = Diagnostic {
             severity: Severity::Fatal,
             code: fatal.code,
@@ -422,6 +426,7 @@ impl Builder {
         (!identifier.is_empty()).then(|| identifier.clone())
     }
 
+    /// Name the record's diagnostics after it, and close the record's share of the list.
     fn name_record_diagnostics(&mut self, identifier: Option<String>) {
         let context = &mut self.context;
         if identifier.is_some() {
@@ -449,6 +454,8 @@ impl Builder {
             }
             None => None,
         };
+        // Without an identifier a record cannot be stored, nor replaced by a later import; it
+        // is skipped with an error at its start tag, and its other diagnostics stay reported.
         let record = if identifier.is_none() {
             let message = match record {
                 Some(Record::Organisation(_)) => {
@@ -471,12 +478,14 @@ impl Builder {
         record
     }
 
+    /// Close the innermost element, forgetting its name.
     fn pop_frame(&mut self) {
         if let Some(frame) = self.context.frames.pop() {
             self.context.names.truncate(frame.name_start);
         }
     }
 
+    /// The record's `@default-currency`, which a value without `@currency` takes.
     fn default_currency(&self) -> Option<String> {
         match &self.record {
             Some(InProgress::Activity(activity)) => activity.default_currency.clone(),
@@ -485,6 +494,7 @@ impl Builder {
         }
     }
 
+    /// The record's `@xml:lang`, which a narrative without its own takes.
     fn default_lang(&self) -> Option<String> {
         match &self.record {
             Some(InProgress::Activity(activity)) => activity.default_lang.clone(),
@@ -514,10 +524,13 @@ impl Builder {
         Ok(Outcome::Continue)
     }
 
+    /// A comment or processing instruction: nothing to keep, but it is content, so a document
+    /// of nothing else is not "empty".
     pub(crate) fn on_other_markup(&mut self) {
         self.seen_content = true;
     }
 
+    /// The end of the input, which is only right after the root element has closed.
     pub(crate) fn on_eof(&mut self, end: u64) -> Result<Outcome, Fatal> {
         if let Some(frame) = self.context.frames.last() {
             let name_end = self.context.names.len();
@@ -538,6 +551,7 @@ impl Builder {
         Ok(Outcome::Finished)
     }
 
+    /// Text: kept where the element's kind asks for it, else only checked for references.
     pub(crate) fn on_text(
         &mut self,
         text: &BytesText<'_>,
@@ -569,6 +583,8 @@ impl Builder {
             });
         };
         self.seen_content = true;
+        // Text may come in several events (split by comments or CDATA), so it is appended to
+        // the buffer of the element it belongs to and taken whole at the end tag.
         match frame.kind {
             Kind::Identifier | Kind::Narrative | Kind::Value(_) => {
                 append_text(&mut self.context, &mut self.scratch.text, raw, text_start)?
@@ -584,6 +600,7 @@ impl Builder {
         Ok(Outcome::Continue)
     }
 
+    /// A CDATA section: text taken as written, with no references to expand.
     pub(crate) fn on_cdata(&mut self, data: &BytesCData<'_>) -> Result<Outcome, Fatal> {
         let Some(frame) = self.context.frames.last() else {
             return Err(self
@@ -606,6 +623,7 @@ impl Builder {
         Ok(Outcome::Continue)
     }
 
+    /// A start tag (or an empty element, which the caller ends at once).
     pub(crate) fn on_start(
         &mut self,
         start: &BytesStart<'_>,
@@ -622,6 +640,8 @@ impl Builder {
                 tag_start,
             ));
         }
+        // The element is on the stack before its attributes are read, so that a diagnostic
+        // about them names it in its path.
         let parent = self.context.frames.last().map(|frame| frame.kind);
         let name_start = self.context.names.len();
         self.context
@@ -645,6 +665,8 @@ impl Builder {
         let Some(parent) = parent else {
             return self.start_root(name, start);
         };
+        // What an element means depends on its parent alone: a `<sector>` in a transaction is
+        // the transaction's, a `<title>` inside a `<result>` is nobody's.
         let context = &mut self.context;
         let scratch = &mut self.scratch;
         let kind = match (parent, &mut self.record) {
@@ -697,6 +719,7 @@ impl Builder {
         Ok(Outcome::Continue)
     }
 
+    /// The root element, which decides whether the document holds activities or organisations.
     fn start_root(&mut self, name: &[u8], start: &BytesStart<'_>) -> Result<Outcome, Fatal> {
         let name_text = String::from_utf8_lossy(name).into_owned();
         if self.root_closed {
@@ -735,6 +758,8 @@ impl Builder {
         Ok(Outcome::Continue)
     }
 
+    /// An `<iati-activity>` or `<iati-organisation>` directly under the root. Records anywhere
+    /// else (nested in another, say) are not records and are skipped with their parent.
     fn start_record(&mut self, start: &BytesStart<'_>, tag_start: u64) -> Result<Outcome, Fatal> {
         // Diagnostics made before this record belong to no record.
         self.context.record_diagnostics_from = self.context.pending.len();
@@ -770,6 +795,7 @@ impl Builder {
                         b"humanitarian",
                     ],
                 )?;
+                // The hierarchy is a level number; anything else is reported, not guessed at.
                 let hierarchy =
                     owned_code(hierarchy).and_then(|hierarchy| match hierarchy.parse::<i64>() {
                         Ok(level) => Some(level),
@@ -795,6 +821,7 @@ impl Builder {
         Ok(Outcome::RecordStarted)
     }
 
+    /// An end tag: the element's content is complete, so what was gathered is taken now.
     pub(crate) fn on_end(&mut self, end: u64) -> Result<Outcome, Fatal> {
         let Some(frame) = self.context.frames.last() else {
             return Ok(Outcome::Continue);
@@ -822,6 +849,7 @@ impl Builder {
         Ok(Outcome::Continue)
     }
 
+    /// The identifier, trimmed: publishers often indent it on lines of its own.
     fn end_identifier(&mut self) {
         let text = self.scratch.text.trim();
         let identifier = match &mut self.record {
@@ -835,6 +863,8 @@ impl Builder {
         }
     }
 
+    /// A narrative goes to the element that holds it (its parent); an empty one says nothing
+    /// and is dropped.
     fn end_narrative(&mut self) {
         let frames = &self.context.frames;
         let Some(Kind::Holder(holder)) =
@@ -859,6 +889,7 @@ impl Builder {
         }
     }
 
+    /// The end of a title, description or organisation: its own text, if any, is a narrative.
     fn end_holder(&mut self, holder: Holder) {
         let text = self.scratch.holder_text.trim();
         if text.is_empty() {
@@ -923,6 +954,8 @@ impl Builder {
         }
     }
 
+    /// A value is kept only when its amount is a number: a guessed amount would be counted in
+    /// totals, a missing one is flagged and counted nowhere.
     fn end_value(&mut self, owner: ValueOwner) {
         let default_currency = self.default_currency();
         let currency = self.scratch.value_currency.take().or(default_currency);
@@ -992,764 +1025,4 @@ fn record_element_name(root: RootKind) -> &'static [u8] {
         RootKind::Activities => b"iati-activity",
         RootKind::Organisations => b"iati-organisation",
     }
-}
-
-fn activity_child(
-    context: &mut Context,
-    scratch: &mut Scratch,
-    activity: &mut Activity,
-    name: &[u8],
-    start: &BytesStart<'_>,
-) -> Result<Kind, Fatal> {
-    let kind = match name {
-        b"iati-identifier" => {
-            validate_attributes(context, start)?;
-            scratch.text.clear();
-            Kind::Identifier
-        }
-        b"reporting-org" => {
-            let [reference, kind, lang] =
-                read_attributes(context, start, [b"ref", b"type", b"xml:lang"])?;
-            activity.reporting_org = Some(OrganisationRef {
-                reference: owned_code(reference),
-                kind: checked_code(context, List::OrganisationType, kind),
-                names: Vec::new(),
-                activity_identifier: None,
-            });
-            scratch.start_holder(lang);
-            Kind::Holder(Holder::ReportingOrg)
-        }
-        b"title" => {
-            let [lang] = read_attributes(context, start, [b"xml:lang"])?;
-            scratch.start_holder(lang);
-            Kind::Holder(Holder::Title)
-        }
-        b"description" => {
-            let [kind, lang] = read_attributes(context, start, [b"type", b"xml:lang"])?;
-            activity.descriptions.push(Description {
-                kind: checked_code(context, List::DescriptionType, kind),
-                narratives: Vec::new(),
-            });
-            scratch.start_holder(lang);
-            Kind::Holder(Holder::Description)
-        }
-        b"participating-org" => {
-            let [reference, kind, role, activity_identifier, channel, lang] = read_attributes(
-                context,
-                start,
-                [
-                    b"ref",
-                    b"type",
-                    b"role",
-                    b"activity-id",
-                    b"crs-channel-code",
-                    b"xml:lang",
-                ],
-            )?;
-            let role = owned_code(role).map(legacy_organisation_role);
-            if let Some(role) = &role {
-                context.check_code(List::OrganisationRole, role);
-            }
-            activity.participating_orgs.push(ParticipatingOrg {
-                reference: owned_code(reference),
-                kind: checked_code(context, List::OrganisationType, kind),
-                role,
-                activity_identifier: owned_code(activity_identifier),
-                crs_channel_code: owned_code(channel),
-                names: Vec::new(),
-            });
-            scratch.start_holder(lang);
-            Kind::Holder(Holder::ParticipatingOrg)
-        }
-        b"activity-status" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            activity.status = checked_code(context, List::ActivityStatus, code);
-            Kind::Skipped
-        }
-        b"activity-date" => {
-            let [kind, date] = read_attributes(context, start, [b"type", b"iso-date"])?;
-            let kind = owned_code(kind).map(legacy_activity_date_type);
-            let date = iso_date(context, date, "iso-date");
-            match kind {
-                Some(kind) => {
-                    context.check_code(List::ActivityDateType, &kind);
-                    if let Some(date) = date {
-                        activity.dates.push(ActivityDate { kind, date });
-                    }
-                }
-                None => context.warn(
-                    "missing-attribute",
-                    "the activity date has no @type and is left out".to_string(),
-                ),
-            }
-            Kind::Skipped
-        }
-        b"recipient-country" => {
-            let [code, percentage] = read_attributes(context, start, [b"code", b"percentage"])?;
-            if let Some(code) = country_code(context, code) {
-                activity.recipient_countries.push(RecipientCountry {
-                    code,
-                    percentage: percentage_value(context, percentage),
-                });
-            }
-            Kind::Skipped
-        }
-        b"recipient-region" => {
-            let [code, vocabulary, percentage] =
-                read_attributes(context, start, [b"code", b"vocabulary", b"percentage"])?;
-            let vocabulary = owned_code(vocabulary);
-            match owned_code(code) {
-                Some(code) => {
-                    if matches!(vocabulary.as_deref(), None | Some("1")) {
-                        context.check_code(List::Region, &code);
-                    }
-                    activity.recipient_regions.push(RecipientRegion {
-                        code,
-                        vocabulary,
-                        percentage: percentage_value(context, percentage),
-                    });
-                }
-                None => missing_code(context, "recipient region"),
-            }
-            Kind::Skipped
-        }
-        b"sector" => {
-            let [code, vocabulary, percentage] =
-                read_attributes(context, start, [b"code", b"vocabulary", b"percentage"])?;
-            if let Some(mut sector) = sector(context, code, vocabulary) {
-                sector.percentage = percentage_value(context, percentage);
-                activity.sectors.push(sector);
-            }
-            Kind::Skipped
-        }
-        b"collaboration-type" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            activity.collaboration_type = checked_code(context, List::CollaborationType, code);
-            Kind::Skipped
-        }
-        b"default-flow-type" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            activity.default_flow_type = checked_code(context, List::FlowType, code);
-            Kind::Skipped
-        }
-        b"default-finance-type" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            activity.default_finance_type = checked_code(context, List::FinanceType, code);
-            Kind::Skipped
-        }
-        b"default-tied-status" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            activity.default_tied_status = checked_code(context, List::TiedStatus, code);
-            Kind::Skipped
-        }
-        b"default-aid-type" => {
-            let [code, vocabulary] = read_attributes(context, start, [b"code", b"vocabulary"])?;
-            if let Some(aid_type) = aid_type(context, code, vocabulary) {
-                activity.default_aid_types.push(aid_type);
-            }
-            Kind::Skipped
-        }
-        b"budget" => {
-            let [kind, status] = read_attributes(context, start, [b"type", b"status"])?;
-            activity.budgets.push(Budget {
-                kind: checked_code(context, List::BudgetType, kind),
-                status: checked_code(context, List::BudgetStatus, status),
-                ..Budget::default()
-            });
-            scratch.value_seen = false;
-            Kind::Budget
-        }
-        b"transaction" => {
-            let [reference, humanitarian] =
-                read_attributes(context, start, [b"ref", b"humanitarian"])?;
-            activity.transactions.push(Transaction {
-                reference: owned_code(reference),
-                humanitarian: boolean(context, humanitarian),
-                ..Transaction::default()
-            });
-            scratch.value_seen = false;
-            Kind::Transaction
-        }
-        b"related-activity" => {
-            let [reference, kind] = read_attributes(context, start, [b"ref", b"type"])?;
-            let kind = checked_code(context, List::RelatedActivityType, kind);
-            match owned_code(reference) {
-                Some(identifier) => activity
-                    .related_activities
-                    .push(RelatedActivity { identifier, kind }),
-                None => context.warn(
-                    "missing-attribute",
-                    "the related activity has no @ref and is left out".to_string(),
-                ),
-            }
-            Kind::Skipped
-        }
-        _ => skip(context, start)?,
-    };
-    Ok(kind)
-}
-
-fn budget_child(
-    context: &mut Context,
-    scratch: &mut Scratch,
-    budget: &mut Budget,
-    name: &[u8],
-    start: &BytesStart<'_>,
-) -> Result<Kind, Fatal> {
-    let kind = match name {
-        b"period-start" => {
-            let [date] = read_attributes(context, start, [b"iso-date"])?;
-            budget.period_start = iso_date(context, date, "iso-date");
-            Kind::Skipped
-        }
-        b"period-end" => {
-            let [date] = read_attributes(context, start, [b"iso-date"])?;
-            budget.period_end = iso_date(context, date, "iso-date");
-            Kind::Skipped
-        }
-        b"value" => start_value(context, scratch, start, ValueOwner::Budget)?,
-        _ => skip(context, start)?,
-    };
-    Ok(kind)
-}
-
-fn transaction_child(
-    context: &mut Context,
-    scratch: &mut Scratch,
-    transaction: &mut Transaction,
-    name: &[u8],
-    start: &BytesStart<'_>,
-) -> Result<Kind, Fatal> {
-    let kind = match name {
-        b"transaction-type" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            if let Some(written) = owned_code(code) {
-                match legacy_transaction_type(&written) {
-                    Some(kind) => {
-                        transaction.kind = Some(kind.to_string());
-                        transaction.kind_as_written = Some(written);
-                    }
-                    None => {
-                        if !context.check_code(List::TransactionType, &written) {
-                            transaction.kind_as_written = Some(written);
-                        } else {
-                            transaction.kind = Some(written);
-                        }
-                    }
-                }
-            }
-            Kind::Skipped
-        }
-        b"transaction-date" => {
-            let [date] = read_attributes(context, start, [b"iso-date"])?;
-            transaction.date = iso_date(context, date, "iso-date");
-            Kind::Skipped
-        }
-        b"value" => start_value(context, scratch, start, ValueOwner::Transaction)?,
-        b"description" => {
-            let [lang] = read_attributes(context, start, [b"xml:lang"])?;
-            scratch.start_holder(lang);
-            Kind::Holder(Holder::TransactionDescription)
-        }
-        b"provider-org" | b"receiver-org" => {
-            let activity_attribute: &[u8] = if name == b"provider-org" {
-                b"provider-activity-id"
-            } else {
-                b"receiver-activity-id"
-            };
-            let [reference, kind, activity_identifier, lang] = read_attributes(
-                context,
-                start,
-                [b"ref", b"type", activity_attribute, b"xml:lang"],
-            )?;
-            let organisation = Some(OrganisationRef {
-                reference: owned_code(reference),
-                kind: checked_code(context, List::OrganisationType, kind),
-                names: Vec::new(),
-                activity_identifier: owned_code(activity_identifier),
-            });
-            scratch.start_holder(lang);
-            if name == b"provider-org" {
-                transaction.provider_org = organisation;
-                Kind::Holder(Holder::ProviderOrg)
-            } else {
-                transaction.receiver_org = organisation;
-                Kind::Holder(Holder::ReceiverOrg)
-            }
-        }
-        b"flow-type" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            transaction.flow_type = checked_code(context, List::FlowType, code);
-            Kind::Skipped
-        }
-        b"finance-type" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            transaction.finance_type = checked_code(context, List::FinanceType, code);
-            Kind::Skipped
-        }
-        b"tied-status" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            transaction.tied_status = checked_code(context, List::TiedStatus, code);
-            Kind::Skipped
-        }
-        b"aid-type" => {
-            let [code, vocabulary] = read_attributes(context, start, [b"code", b"vocabulary"])?;
-            if let Some(aid_type) = aid_type(context, code, vocabulary) {
-                transaction.aid_types.push(aid_type);
-            }
-            Kind::Skipped
-        }
-        b"recipient-country" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            if let Some(code) = country_code(context, code) {
-                transaction.recipient_countries.push(code);
-            }
-            Kind::Skipped
-        }
-        b"sector" => {
-            let [code, vocabulary] = read_attributes(context, start, [b"code", b"vocabulary"])?;
-            if let Some(sector) = sector(context, code, vocabulary) {
-                transaction.sectors.push(sector);
-            }
-            Kind::Skipped
-        }
-        _ => skip(context, start)?,
-    };
-    Ok(kind)
-}
-
-fn organisation_child(
-    context: &mut Context,
-    scratch: &mut Scratch,
-    organisation: &mut Organisation,
-    name: &[u8],
-    start: &BytesStart<'_>,
-) -> Result<Kind, Fatal> {
-    let kind = match name {
-        // 1.x organisation files named the identifier `iati-identifier`.
-        b"organisation-identifier" | b"iati-identifier" => {
-            validate_attributes(context, start)?;
-            scratch.text.clear();
-            Kind::Identifier
-        }
-        b"name" => {
-            let [lang] = read_attributes(context, start, [b"xml:lang"])?;
-            scratch.start_holder(lang);
-            Kind::Holder(Holder::OrganisationName)
-        }
-        b"reporting-org" => {
-            let [reference, kind, lang] =
-                read_attributes(context, start, [b"ref", b"type", b"xml:lang"])?;
-            organisation.reporting_org = Some(OrganisationRef {
-                reference: owned_code(reference),
-                kind: checked_code(context, List::OrganisationType, kind),
-                names: Vec::new(),
-                activity_identifier: None,
-            });
-            scratch.start_holder(lang);
-            Kind::Holder(Holder::ReportingOrg)
-        }
-        b"total-budget"
-        | b"recipient-org-budget"
-        | b"recipient-country-budget"
-        | b"recipient-region-budget"
-        | b"total-expenditure" => {
-            let [status] = read_attributes(context, start, [b"status"])?;
-            let line = if name == b"total-expenditure" {
-                OrganisationLine::Expenditure
-            } else {
-                OrganisationLine::Budget
-            };
-            let budget = OrganisationBudget {
-                element: String::from_utf8_lossy(name).into_owned(),
-                status: checked_code(context, List::BudgetStatus, status),
-                ..OrganisationBudget::default()
-            };
-            match line {
-                OrganisationLine::Budget => organisation.budgets.push(budget),
-                OrganisationLine::Expenditure => organisation.expenditures.push(budget),
-            }
-            scratch.value_seen = false;
-            Kind::OrganisationBudget(line)
-        }
-        _ => skip(context, start)?,
-    };
-    Ok(kind)
-}
-
-fn organisation_budget_child(
-    context: &mut Context,
-    scratch: &mut Scratch,
-    budget: &mut OrganisationBudget,
-    line: OrganisationLine,
-    name: &[u8],
-    start: &BytesStart<'_>,
-) -> Result<Kind, Fatal> {
-    let kind = match name {
-        b"period-start" => {
-            let [date] = read_attributes(context, start, [b"iso-date"])?;
-            budget.period_start = iso_date(context, date, "iso-date");
-            Kind::Skipped
-        }
-        b"period-end" => {
-            let [date] = read_attributes(context, start, [b"iso-date"])?;
-            budget.period_end = iso_date(context, date, "iso-date");
-            Kind::Skipped
-        }
-        b"value" => start_value(
-            context,
-            scratch,
-            start,
-            ValueOwner::OrganisationBudget(line),
-        )?,
-        b"recipient-org" => {
-            let [reference] = read_attributes(context, start, [b"ref"])?;
-            budget.recipient = owned_code(reference);
-            Kind::Skipped
-        }
-        b"recipient-country" => {
-            let [code] = read_attributes(context, start, [b"code"])?;
-            budget.recipient = country_code(context, code);
-            Kind::Skipped
-        }
-        b"recipient-region" => {
-            let [code, vocabulary] = read_attributes(context, start, [b"code", b"vocabulary"])?;
-            let code = owned_code(code);
-            if let Some(code) = &code {
-                if matches!(owned_code(vocabulary).as_deref(), None | Some("1")) {
-                    context.check_code(List::Region, code);
-                }
-            }
-            budget.recipient = code;
-            Kind::Skipped
-        }
-        _ => skip(context, start)?,
-    };
-    Ok(kind)
-}
-
-fn start_value(
-    context: &mut Context,
-    scratch: &mut Scratch,
-    start: &BytesStart<'_>,
-    owner: ValueOwner,
-) -> Result<Kind, Fatal> {
-    let [currency, value_date] = read_attributes(context, start, [b"currency", b"value-date"])?;
-    scratch.value_currency = currency_code(context, currency);
-    scratch.value_date = iso_date(context, value_date, "value-date");
-    scratch.value_seen = true;
-    scratch.text.clear();
-    Ok(Kind::Value(owner))
-}
-
-/// An element the model does not cover: its attributes are still checked, so that a document
-/// that is not well-formed is refused wherever the fault lies.
-fn skip(context: &mut Context, start: &BytesStart<'_>) -> Result<Kind, Fatal> {
-    validate_attributes(context, start)?;
-    Ok(Kind::Skipped)
-}
-
-fn validate_attributes(context: &mut Context, start: &BytesStart<'_>) -> Result<(), Fatal> {
-    read_attributes(context, start, [])?;
-    Ok(())
-}
-
-/// The values of the `wanted` attributes, decoded; every attribute is checked on the way.
-fn read_attributes<'e, const N: usize>(
-    context: &mut Context,
-    start: &'e BytesStart<'_>,
-    wanted: [&[u8]; N],
-) -> Result<[Option<Cow<'e, str>>; N], Fatal> {
-    let mut values: [Option<Cow<'e, str>>; N] = std::array::from_fn(|_| None);
-    // Positions count from the `<` of the tag; the attributes follow the name.
-    let attributes_offset = context.top_offset() + 1 + start.name().as_ref().len() as u64;
-    // Duplicates are found among the names seen so far, kept on the stack for the handful of
-    // attributes IATI elements have.
-    let mut keys: [&[u8]; 16] = [&[]; 16];
-    let mut key_count = 0;
-    let mut more_keys: Vec<&[u8]> = Vec::new();
-    for attribute in AttributeScanner::new(start.attributes_raw()) {
-        let attribute = attribute.map_err(|fault| {
-            Fatal::new(
-                "not-well-formed",
-                format!("the document is not well-formed XML: {}", fault.problem),
-                attributes_offset + fault.position as u64,
-            )
-        })?;
-        let key = attribute.key;
-        if keys[..key_count].contains(&key) || more_keys.contains(&key) {
-            return Err(context.not_well_formed(format!(
-                "the attribute {} is given twice",
-                String::from_utf8_lossy(key)
-            )));
-        }
-        if key_count < keys.len() {
-            keys[key_count] = key;
-            key_count += 1;
-        } else {
-            more_keys.push(key);
-        }
-        let value_offset = attributes_offset + attribute.value_start as u64;
-        match wanted.iter().position(|wanted_key| *wanted_key == key) {
-            Some(index) if attribute.plain => {
-                values[index] = Some(String::from_utf8_lossy(attribute.value))
-            }
-            Some(index) => {
-                values[index] = Some(decode_attribute(context, attribute.value, value_offset)?)
-            }
-            None if attribute.plain => {}
-            None => check_escapes(attribute.value, value_offset)?,
-        }
-    }
-    Ok(values)
-}
-
-const INVALID_UTF8: &str = "the text is not valid UTF-8; the bad bytes were replaced";
-
-fn decode_attribute<'e>(
-    context: &mut Context,
-    raw: &'e [u8],
-    value_offset: u64,
-) -> Result<Cow<'e, str>, Fatal> {
-    let decoded: Cow<'e, str> = match std::str::from_utf8(raw) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => {
-            context.warn("invalid-utf8", INVALID_UTF8.to_string());
-            Cow::Owned(String::from_utf8_lossy(raw).into_owned())
-        }
-    };
-    if !decoded.contains('&') {
-        return Ok(decoded);
-    }
-    let unescaped = quick_xml::escape::unescape(&decoded)
-        .map_err(|error| escape_fatal(error, value_offset))?
-        .into_owned();
-    Ok(Cow::Owned(unescaped))
-}
-
-/// Append escaped text to `target`, expanding references.
-fn append_text(
-    context: &mut Context,
-    target: &mut String,
-    raw: &[u8],
-    text_start: u64,
-) -> Result<(), Fatal> {
-    let text = match std::str::from_utf8(raw) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => {
-            context.warn("invalid-utf8", INVALID_UTF8.to_string());
-            String::from_utf8_lossy(raw)
-        }
-    };
-    if memchr::memchr(b'&', text.as_bytes()).is_none() {
-        target.push_str(&text);
-        return Ok(());
-    }
-    let unescaped =
-        quick_xml::escape::unescape(&text).map_err(|error| escape_fatal(error, text_start))?;
-    target.push_str(&unescaped);
-    Ok(())
-}
-
-/// Check the references of text that is not kept: an undeclared entity anywhere makes the
-/// document not well-formed.
-fn check_escapes(raw: &[u8], offset: u64) -> Result<(), Fatal> {
-    if memchr::memchr(b'&', raw).is_none() {
-        return Ok(());
-    }
-    let text = String::from_utf8_lossy(raw);
-    quick_xml::escape::unescape(&text).map_err(|error| escape_fatal(error, offset))?;
-    Ok(())
-}
-
-/// A reference that cannot be expanded, located from the start of the text it is in.
-fn escape_fatal(error: EscapeError, offset: u64) -> Fatal {
-    match error {
-        // The range starts after the `&`; the diagnostic points at the `&`.
-        EscapeError::UnrecognizedEntity(range, name) => Fatal::new(
-            "undeclared-entity",
-            format!(
-                "the entity &{name}; is not declared (only &lt; &gt; &amp; &apos; &quot; and \
-                 character references are), so the document is not well-formed XML"
-            ),
-            offset + (range.start as u64).saturating_sub(1),
-        ),
-        EscapeError::UnterminatedEntity(range) => Fatal::new(
-            "not-well-formed",
-            "the document is not well-formed XML: an `&` starts no reference (write `&amp;`)",
-            offset + range.start as u64,
-        ),
-        other => Fatal::new(
-            "not-well-formed",
-            format!("the document is not well-formed XML: {other}"),
-            offset,
-        ),
-    }
-}
-
-/// A code as stored: trimmed, `None` when absent or empty.
-fn owned_code(value: Option<Cow<'_, str>>) -> Option<String> {
-    let value = value?;
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        None
-    } else if trimmed.len() == value.len() {
-        Some(value.into_owned())
-    } else {
-        Some(trimmed.to_string())
-    }
-}
-
-/// A code checked against a codelist; an unknown code is reported and kept.
-fn checked_code(context: &mut Context, list: List, value: Option<Cow<'_, str>>) -> Option<String> {
-    let code = owned_code(value)?;
-    context.check_code(list, &code);
-    Some(code)
-}
-
-fn currency_code(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<String> {
-    let mut code = owned_code(value)?;
-    code.make_ascii_uppercase();
-    context.check_code(List::Currency, &code);
-    Some(code)
-}
-
-fn country_code(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<String> {
-    let Some(mut code) = owned_code(value) else {
-        missing_code(context, "recipient country");
-        return None;
-    };
-    code.make_ascii_uppercase();
-    context.check_code(List::Country, &code);
-    Some(code)
-}
-
-fn missing_code(context: &mut Context, what: &str) {
-    context.warn(
-        "missing-attribute",
-        format!("the {what} has no @code and is left out"),
-    );
-}
-
-fn sector(
-    context: &mut Context,
-    code: Option<Cow<'_, str>>,
-    vocabulary: Option<Cow<'_, str>>,
-) -> Option<Sector> {
-    let vocabulary = owned_code(vocabulary);
-    let Some(code) = owned_code(code) else {
-        missing_code(context, "sector");
-        return None;
-    };
-    match vocabulary.as_deref() {
-        None | Some("1") => {
-            context.check_code(List::Sector, &code);
-        }
-        Some("2") => {
-            context.check_code(List::SectorCategory, &code);
-        }
-        _ => {}
-    }
-    Some(Sector {
-        code,
-        vocabulary,
-        percentage: None,
-    })
-}
-
-fn aid_type(
-    context: &mut Context,
-    code: Option<Cow<'_, str>>,
-    vocabulary: Option<Cow<'_, str>>,
-) -> Option<AidType> {
-    let vocabulary = owned_code(vocabulary);
-    let Some(code) = owned_code(code) else {
-        missing_code(context, "aid type");
-        return None;
-    };
-    if matches!(vocabulary.as_deref(), None | Some("1")) {
-        context.check_code(List::AidType, &code);
-    }
-    Some(AidType { code, vocabulary })
-}
-
-fn percentage_value(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<Decimal> {
-    let text = owned_code(value)?;
-    match value::parse_percentage(&text) {
-        Ok(percentage) => Some(percentage),
-        Err(error) => {
-            context.warn("bad-percentage", format!("@percentage: {error}"));
-            None
-        }
-    }
-}
-
-fn iso_date(context: &mut Context, value: Option<Cow<'_, str>>, attribute: &str) -> Option<String> {
-    let text = owned_code(value)?;
-    match value::parse_iso_date(&text) {
-        Ok(date) => Some(date),
-        Err(error) => {
-            context.warn("bad-date", format!("@{attribute}: {error}"));
-            None
-        }
-    }
-}
-
-fn boolean(context: &mut Context, value: Option<Cow<'_, str>>) -> Option<bool> {
-    let text = owned_code(value)?;
-    match text.as_str() {
-        "1" | "true" => Some(true),
-        "0" | "false" => Some(false),
-        _ => {
-            context.warn(
-                "not-a-boolean",
-                format!("'{text}' is not a boolean (1, 0, true or false)"),
-            );
-            None
-        }
-    }
-}
-
-/// The 2.0x TransactionType code of a 1.x letter code, if it is one.
-fn legacy_transaction_type(written: &str) -> Option<&'static str> {
-    const LETTERS: [(&str, &str); 10] = [
-        ("IF", "1"),
-        ("C", "2"),
-        ("D", "3"),
-        ("E", "4"),
-        ("IR", "5"),
-        ("LR", "6"),
-        ("R", "7"),
-        ("QP", "8"),
-        ("QS", "9"),
-        ("CG", "10"),
-    ];
-    LETTERS
-        .iter()
-        .find(|(letters, _)| letters.eq_ignore_ascii_case(written))
-        .map(|(_, code)| *code)
-}
-
-/// 1.x files name participating-org roles in words; 2.0x uses their codes.
-fn legacy_organisation_role(role: String) -> String {
-    let code = match role.to_ascii_lowercase().as_str() {
-        "funding" => "1",
-        "accountable" => "2",
-        "extending" => "3",
-        "implementing" => "4",
-        _ => return role,
-    };
-    code.to_string()
-}
-
-/// 1.x files name activity-date types in words; 2.0x uses their codes.
-fn legacy_activity_date_type(kind: String) -> String {
-    let code = match kind.to_ascii_lowercase().as_str() {
-        "start-planned" => "1",
-        "start-actual" => "2",
-        "end-planned" => "3",
-        "end-actual" => "4",
-        _ => return kind,
-    };
-    code.to_string()
 }
