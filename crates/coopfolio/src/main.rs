@@ -1,1 +1,129 @@
-fn main() {}
+//! The `coopfolio` command: parses the command line, opens the store and runs one command.
+//!
+//! Exit status: 0 when everything went in, 1 when something was skipped or failed, 2 on a usage
+//! error (clap's own convention for bad arguments, kept for ours).
+
+#![forbid(unsafe_code)]
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "coopfolio",
+    version,
+    about = "Development-cooperation partnerships, portfolio and funding ledger, with IATI import"
+)]
+struct Cli {
+    /// Where the data lives: `sqlite://FILE` (created if missing) or `postgres://...`.
+    #[arg(
+        long,
+        global = true,
+        env = "COOPFOLIO_DATABASE_URL",
+        default_value = "sqlite://coopfolio.db",
+        hide_env_values = true
+    )]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load the demo workspace (for now the bundled real IATI sample) and show what it holds.
+    Demo(DemoArgs),
+    /// Import data into the store.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Show what the database holds.
+    Stats(StatsArgs),
+    /// The IATI codelists used to check and name codes.
+    #[command(subcommand)]
+    Codelists(CodelistsCommand),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Load the data and exit.
+    #[arg(long)]
+    load_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import IATI activity and organisation files (2.01-2.03), or every .xml file in folders.
+    Iati(ImportIatiArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportIatiArgs {
+    /// Files or folders.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Print one JSON summary object instead of the report.
+    #[arg(long)]
+    json: bool,
+    /// List every warning, not only the first few of each file.
+    #[arg(long)]
+    warnings: bool,
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum CodelistsCommand {
+    /// Replace bundled codelists with newer IATI codelist XML files from a folder.
+    Update {
+        /// A folder of IATI codelist XML files (searched recursively).
+        dir: PathBuf,
+    },
+    /// List the codelists in use, with their item counts and where they come from.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COOPFOLIO_LOG")
+                // sqlx reports long statements as warnings; a large import batch is long by design.
+                .unwrap_or_else(|_| "warn,sqlx::query=error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: starting the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            match error.downcast_ref::<commands::UsageError>() {
+                Some(_) => ExitCode::from(2),
+                None => ExitCode::FAILURE,
+            }
+        }
+    }
+}

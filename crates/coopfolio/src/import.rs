@@ -1,0 +1,256 @@
+//! Importing IATI files: for each file, a reader thread parses records and hands them in batches
+//! to the store's import session, which owns one database transaction for the whole file.
+//!
+//! Parsing and storing overlap (the reader runs on its own thread while the store writes), and
+//! the channel between them is bounded, so memory stays bounded whatever the file size. A file
+//! that turns out not to be well-formed is rolled back whole: nothing of it is stored.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use coopfolio_core::codelists::Codelists;
+use coopfolio_iati::reader::{IatiReader, Record};
+use coopfolio_iati::{Diagnostic, Severity};
+use coopfolio_store::{ImportRunSummary, Store};
+use serde::Serialize;
+
+/// What happened to one file.
+#[derive(Debug)]
+pub struct FileReport {
+    pub label: String,
+    pub bytes: u64,
+    /// `None` when the file went in; the fatal diagnostic when nothing of it was stored.
+    pub fatal: Option<Diagnostic>,
+    /// Activities and organisations reported and skipped (no identifier).
+    pub records_skipped: u64,
+    /// Every error and warning, in document order.
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: ImportRunSummary,
+}
+
+/// The totals of one `import` command, printed by `--json`.
+#[derive(Debug, Default, Serialize)]
+pub struct ImportTotals {
+    pub files: u64,
+    pub files_failed: u64,
+    pub activities: u64,
+    pub activities_skipped: u64,
+    pub organisations: u64,
+    pub transactions: u64,
+    pub budgets: u64,
+    pub diagnostics: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+impl ImportTotals {
+    pub fn add(&mut self, report: &FileReport) {
+        self.files += 1;
+        self.bytes += report.bytes;
+        self.diagnostics += report.diagnostics.len() as u64 + u64::from(report.fatal.is_some());
+        self.activities_skipped += report.records_skipped;
+        if report.fatal.is_some() {
+            self.files_failed += 1;
+            return;
+        }
+        self.activities += report.summary.activities;
+        self.organisations += report.summary.organisations;
+        self.transactions += report.summary.transactions;
+        self.budgets += report.summary.budgets;
+    }
+
+    /// True when every file went in and no record was skipped.
+    pub fn all_went_in(&self) -> bool {
+        self.files_failed == 0 && self.activities_skipped == 0
+    }
+}
+
+/// Records handed from the reader thread to the store in one go. Sending batches rather than
+/// single records keeps the channel's overhead out of the per-record cost.
+#[derive(Default)]
+struct Batch {
+    records: Vec<Record>,
+    diagnostics: Vec<Diagnostic>,
+    fatal: Option<Diagnostic>,
+    bytes_read: u64,
+}
+
+const RECORDS_PER_BATCH: usize = 64;
+/// Batches in flight between reader and store: enough to keep both busy, few enough that memory
+/// stays small when records are large.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Expands the paths given on the command line into files: a folder stands for every `.xml`
+/// file below it, in name order so that runs are repeatable.
+pub fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let metadata =
+            std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+        if metadata.is_dir() {
+            collect_xml_files(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn collect_xml_files(folder: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let mut entries = std::fs::read_dir(folder)
+        .with_context(|| format!("listing {}", folder.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("listing {}", folder.display()))?;
+    entries.sort_by_key(|entry| entry.path());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_xml_files(&path, files)?;
+        } else if path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("xml"))
+        {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Imports one file from disk. An unreadable file is reported as a failed file, like one that
+/// is not well-formed; only a failure of the database itself is an `Err`.
+pub async fn import_path(
+    store: &Store,
+    path: &Path,
+    codelists: Arc<Codelists>,
+    progress: impl FnMut(u64),
+) -> anyhow::Result<FileReport> {
+    let label = path.display().to_string();
+    let opened = std::fs::File::open(path).and_then(|file| {
+        let bytes = file.metadata()?.len();
+        Ok((file, bytes))
+    });
+    match opened {
+        Ok((file, bytes)) => {
+            let source = std::io::BufReader::with_capacity(256 * 1024, file);
+            import_source(store, &label, source, bytes, codelists, progress).await
+        }
+        Err(error) => {
+            let fatal = Diagnostic {
+                severity: Severity::Fatal,
+                code: "unreadable-file",
+                message: format!("cannot read the file: {error}"),
+                file: label.clone(),
+                line: 0,
+                column: 0,
+                path: String::new(),
+                record: None,
+            };
+            let session = store.begin_import(&label, 0).await?;
+            let summary = session.fail(&fatal).await?;
+            Ok(FileReport {
+                label,
+                bytes: 0,
+                fatal: Some(fatal),
+                records_skipped: 0,
+                diagnostics: Vec::new(),
+                summary,
+            })
+        }
+    }
+}
+
+/// Imports one document from any byte source, in one database transaction.
+pub async fn import_source(
+    store: &Store,
+    label: &str,
+    source: impl BufRead + Send + 'static,
+    bytes: u64,
+    codelists: Arc<Codelists>,
+    mut progress: impl FnMut(u64),
+) -> anyhow::Result<FileReport> {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(BATCHES_IN_FLIGHT);
+    let reader_label = label.to_owned();
+    let reader_thread = std::thread::Builder::new()
+        .name("iati-reader".into())
+        .spawn(move || read_batches(source, reader_label, codelists, sender))
+        .context("starting the reader thread")?;
+
+    let mut session = store.begin_import(label, bytes).await?;
+    let mut diagnostics = Vec::new();
+    let mut fatal = None;
+    let mut last_position = 0;
+    while let Some(batch) = receiver.recv().await {
+        for record in batch.records {
+            match record {
+                Record::Activity(activity) => session.add_activity(activity).await?,
+                Record::Organisation(organisation) => {
+                    session.add_organisation(organisation).await?
+                }
+            }
+        }
+        session.add_diagnostics(&batch.diagnostics).await?;
+        diagnostics.extend(batch.diagnostics);
+        progress(batch.bytes_read - last_position);
+        last_position = batch.bytes_read;
+        if batch.fatal.is_some() {
+            fatal = batch.fatal;
+            break;
+        }
+    }
+    // The reader stops by itself after a fatal error or at the end of the document; dropping
+    // the receiver first makes sure it never waits on a full channel.
+    drop(receiver);
+    reader_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the reader thread for {label} panicked"))?;
+    progress(bytes.saturating_sub(last_position));
+
+    let records_skipped = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == Severity::Error)
+        .count() as u64;
+    let summary = match &fatal {
+        Some(fatal) => session.fail(fatal).await?,
+        None => session.commit(records_skipped).await?,
+    };
+    Ok(FileReport {
+        label: label.to_owned(),
+        bytes,
+        fatal,
+        records_skipped,
+        diagnostics,
+        summary,
+    })
+}
+
+fn read_batches(
+    source: impl BufRead,
+    label: String,
+    codelists: Arc<Codelists>,
+    sender: tokio::sync::mpsc::Sender<Batch>,
+) {
+    let mut reader = IatiReader::new(source, label, codelists);
+    let mut batch = Batch::default();
+    loop {
+        let finished = match reader.next_record(&mut batch.diagnostics) {
+            Ok(Some(record)) => {
+                batch.records.push(record);
+                false
+            }
+            Ok(None) => true,
+            Err(fatal) => {
+                batch.fatal = Some(fatal);
+                true
+            }
+        };
+        if finished || batch.records.len() >= RECORDS_PER_BATCH {
+            batch.bytes_read = reader.bytes_read();
+            // A closed channel means the store side gave up; there is nobody left to read for.
+            if sender.blocking_send(std::mem::take(&mut batch)).is_err() || finished {
+                return;
+            }
+        }
+    }
+}

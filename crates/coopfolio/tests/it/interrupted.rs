@@ -1,0 +1,73 @@
+//! A process killed in the middle of an import leaves the database exactly as it was before
+//! that file: one transaction per file, and nothing written outside it.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{covid_extract, text, TestDatabase};
+
+#[test]
+fn sigkill_in_the_middle_of_an_import_changes_nothing() {
+    let Some(folder) = covid_extract("SIGKILL mid-import") else {
+        return;
+    };
+    let database = TestDatabase::sqlite();
+    let database_file = database.url.trim_start_matches("sqlite://").to_owned();
+    let sources = coopfolio_testdata::xml_files(&folder).unwrap();
+    let first = sources[0].to_str().unwrap();
+    assert!(database
+        .coopfolio(&["import", "iati", first])
+        .status
+        .success());
+    let before = database.stats_json();
+
+    let scratch = tempfile::tempdir().unwrap();
+    let big = scratch.path().join("big.xml");
+    coopfolio_testdata::write_synthetic_file(&sources, 3, &big).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coopfolio"))
+        .args(["import", "iati", big.to_str().unwrap()])
+        .env("COOPFOLIO_DATABASE_URL", &database.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Wait until the import has written a good part of its transaction to the write-ahead log,
+    // so the kill lands in the middle of the work and not before it.
+    let wal = format!("{database_file}-wal");
+    let started = Instant::now();
+    loop {
+        let written = std::fs::metadata(&wal).map_or(0, |metadata| metadata.len());
+        if written > 8 << 20 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it could be interrupted"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the import wrote nothing"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still importing when killed"
+    );
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+
+    assert_eq!(database.stats_json(), before);
+    let runs = database.coopfolio(&["stats"]);
+    assert!(runs.status.success(), "{}", text(&runs.stderr));
+    // The database is still usable: the next import goes in.
+    assert!(database
+        .coopfolio(&["import", "iati", sources[1].to_str().unwrap()])
+        .status
+        .success());
+    assert!(
+        database.stats_json()["activities"].as_u64().unwrap()
+            > before["activities"].as_u64().unwrap()
+    );
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests of the `coopfolio` program: the real binary, run as a user runs it, against
+//! a fresh SQLite database always and a fresh PostgreSQL database when
+//! `COOPFOLIO_TEST_POSTGRES_URL` is set.
+
+mod bad_input;
+mod interrupted;
+mod real_files;
+mod schema_suite;
+mod support;
