@@ -323,7 +323,7 @@ impl ImportSession {
                 Param::Text(activity.last_updated.take()),
                 Param::Integer(Some(i64::from(activity.faults))),
                 Param::Boolean(Some(activity.faults > 0)),
-                Param::Blob(std::mem::take(&mut activity.raw_xml)),
+                Param::Blob(Some(std::mem::take(&mut activity.raw_xml))),
                 Param::Integer(Some(import_run_id)),
             ]);
         }
@@ -398,7 +398,7 @@ impl ImportSession {
                 Param::Text(organisation.last_updated.take()),
                 Param::Integer(Some(i64::from(organisation.faults))),
                 Param::Boolean(Some(organisation.faults > 0)),
-                Param::Blob(std::mem::take(&mut organisation.raw_xml)),
+                Param::Blob(Some(std::mem::take(&mut organisation.raw_xml))),
                 Param::Integer(Some(import_run_id)),
             ]);
         }
@@ -703,6 +703,7 @@ impl Default for ActivityChildren {
                 "activity_narrative",
                 &[
                     "activity_id",
+                    "position",
                     "element",
                     "element_index",
                     "description_type",
@@ -712,12 +713,13 @@ impl Default for ActivityChildren {
             ),
             default_aid_types: Rows::new(
                 "activity_default_aid_type",
-                &["activity_id", "code", "vocabulary"],
+                &["activity_id", "position", "code", "vocabulary"],
             ),
             participating_orgs: Rows::new(
                 "participating_org",
                 &[
                     "activity_id",
+                    "position",
                     "role",
                     "type",
                     "ref",
@@ -726,22 +728,37 @@ impl Default for ActivityChildren {
                     "name",
                 ],
             ),
-            dates: Rows::new("activity_date", &["activity_id", "type", "date"]),
+            dates: Rows::new(
+                "activity_date",
+                &["activity_id", "position", "type", "date"],
+            ),
             recipient_countries: Rows::new(
                 "recipient_country",
-                &["activity_id", "code", "percentage"],
+                &["activity_id", "position", "code", "percentage"],
             ),
             recipient_regions: Rows::new(
                 "recipient_region",
-                &["activity_id", "code", "vocabulary", "percentage"],
+                &[
+                    "activity_id",
+                    "position",
+                    "code",
+                    "vocabulary",
+                    "percentage",
+                ],
             ),
             sectors: Rows::new(
                 "sector",
-                &["activity_id", "code", "vocabulary", "percentage"],
+                &[
+                    "activity_id",
+                    "position",
+                    "code",
+                    "vocabulary",
+                    "percentage",
+                ],
             ),
             related_activities: Rows::new(
                 "related_activity",
-                &["activity_id", "type", "iati_identifier"],
+                &["activity_id", "position", "type", "iati_identifier"],
             ),
             budgets: Rows::new(
                 "budget",
@@ -764,9 +781,15 @@ impl Default for ActivityChildren {
 impl ActivityChildren {
     fn push(&mut self, activity_id: i64, activity: Activity, refs: &mut OrganisationRefs) {
         let id = || Param::Integer(Some(activity_id));
+        let mut narrative_position = 0_i64;
+        let mut next_narrative = || {
+            narrative_position += 1;
+            Param::Integer(Some(narrative_position - 1))
+        };
         for narrative in activity.titles {
             self.narratives.push_row([
                 id(),
+                next_narrative(),
                 Param::text("title"),
                 Param::Integer(Some(0)),
                 Param::Text(None),
@@ -778,6 +801,7 @@ impl ActivityChildren {
             for narrative in description.narratives {
                 self.narratives.push_row([
                     id(),
+                    next_narrative(),
                     Param::text("description"),
                     Param::Integer(Some(index as i64)),
                     Param::Text(description.kind.clone()),
@@ -786,14 +810,15 @@ impl ActivityChildren {
                 ]);
             }
         }
-        for aid_type in activity.default_aid_types {
+        for (position, aid_type) in activity.default_aid_types.into_iter().enumerate() {
             self.default_aid_types.push_row([
                 id(),
+                position_param(position),
                 Param::text(aid_type.code),
                 Param::Text(aid_type.vocabulary),
             ]);
         }
-        for participating_org in activity.participating_orgs {
+        for (position, participating_org) in activity.participating_orgs.into_iter().enumerate() {
             let name = first_text(participating_org.names);
             if let Some(reference) = &participating_org.reference {
                 refs.add(
@@ -804,6 +829,7 @@ impl ActivityChildren {
             }
             self.participating_orgs.push_row([
                 id(),
+                position_param(position),
                 Param::Text(participating_org.role),
                 Param::Text(participating_org.kind),
                 Param::Text(participating_org.reference),
@@ -812,36 +838,44 @@ impl ActivityChildren {
                 Param::Text(name),
             ]);
         }
-        for date in activity.dates {
-            self.dates
-                .push_row([id(), Param::text(date.kind), Param::text(date.date)]);
+        for (position, date) in activity.dates.into_iter().enumerate() {
+            self.dates.push_row([
+                id(),
+                position_param(position),
+                Param::text(date.kind),
+                Param::text(date.date),
+            ]);
         }
-        for country in activity.recipient_countries {
+        for (position, country) in activity.recipient_countries.into_iter().enumerate() {
             self.recipient_countries.push_row([
                 id(),
+                position_param(position),
                 Param::text(country.code),
                 Param::decimal(country.percentage),
             ]);
         }
-        for region in activity.recipient_regions {
+        for (position, region) in activity.recipient_regions.into_iter().enumerate() {
             self.recipient_regions.push_row([
                 id(),
+                position_param(position),
                 Param::text(region.code),
                 Param::Text(region.vocabulary),
                 Param::decimal(region.percentage),
             ]);
         }
-        for sector in activity.sectors {
+        for (position, sector) in activity.sectors.into_iter().enumerate() {
             self.sectors.push_row([
                 id(),
+                position_param(position),
                 Param::text(sector.code),
                 Param::Text(sector.vocabulary),
                 Param::decimal(sector.percentage),
             ]);
         }
-        for related in activity.related_activities {
+        for (position, related) in activity.related_activities.into_iter().enumerate() {
             self.related_activities.push_row([
                 id(),
+                position_param(position),
                 Param::Text(related.kind),
                 Param::text(related.identifier),
             ]);
@@ -1037,6 +1071,10 @@ fn first_date(activity: &Activity, kinds: &[&str]) -> Option<String> {
             .find(|date| date.kind == *kind)
             .map(|date| date.date.clone())
     })
+}
+
+fn position_param(position: usize) -> Param {
+    Param::Integer(Some(position as i64))
 }
 
 fn diagnostic_rows() -> Rows {

@@ -73,7 +73,7 @@ pub(crate) enum Param {
     Text(Option<String>),
     Integer(Option<i64>),
     Boolean(Option<bool>),
-    Blob(Vec<u8>),
+    Blob(Option<Vec<u8>>),
     /// An exact decimal as its canonical string: TEXT in SQLite, NUMERIC in PostgreSQL.
     Decimal(Option<String>),
 }
@@ -85,6 +85,17 @@ impl Param {
 
     pub(crate) fn decimal(value: Option<rust_decimal::Decimal>) -> Param {
         Param::Decimal(value.map(|decimal| decimal.to_string()))
+    }
+
+    /// NULL of the same SQL type.
+    fn null_like(&self) -> Param {
+        match self {
+            Param::Text(_) => Param::Text(None),
+            Param::Integer(_) => Param::Integer(None),
+            Param::Boolean(_) => Param::Boolean(None),
+            Param::Blob(_) => Param::Blob(None),
+            Param::Decimal(_) => Param::Decimal(None),
+        }
     }
 }
 
@@ -201,8 +212,21 @@ pub(crate) async fn insert_returning(
 
 type StatementKey = (&'static str, &'static str, usize);
 
+/// The most rows one statement carries. Larger statements save little once a round trip is
+/// amortised over a few hundred rows, and each prepared one stays in the connection's cache.
+const MAX_ROWS_PER_STATEMENT: usize = 256;
+/// The fewest row slots a statement has: smaller chunks are padded up to it.
+const MIN_ROWS_PER_STATEMENT: usize = 8;
+
 /// Splits the rows into statements under the parameter limit, making sure the cache holds the
 /// SQL text of each, and returns each statement's key with its parameters.
+///
+/// Row counts differ from batch to batch, and a statement text for every count would be
+/// prepared anew each time (in SQLite, compiling a 200-row INSERT costs about as much as
+/// running it). So a statement has a power-of-two number of row slots, and the slots a chunk
+/// does not fill are padded with all-NULL rows that the statement's `WHERE column1 IS NOT
+/// NULL` drops; a table thus needs at most six statement texts. This is why the first column
+/// of every table written here must never be NULL.
 fn plan_statements(
     backend: Backend,
     cache: &mut StatementCache,
@@ -210,12 +234,17 @@ fn plan_statements(
     suffix: &'static str,
 ) -> Vec<(StatementKey, Vec<Param>)> {
     let width = rows.columns.len();
-    let rows_per_statement = parameter_limit(backend) / width;
-    // Which placeholders need a cast is the same for every row, so the first row tells.
-    let numeric: Vec<bool> = rows
+    let rows_per_statement = (parameter_limit(backend) / width).min(MAX_ROWS_PER_STATEMENT);
+    // The padding row: NULLs typed like the first row's values, which also tells which
+    // placeholders need a cast.
+    let padding: Vec<Param> = rows
         .params
         .iter()
         .take(width)
+        .map(Param::null_like)
+        .collect();
+    let numeric: Vec<bool> = padding
+        .iter()
         .map(|param| matches!(param, Param::Decimal(_)))
         .collect();
     let mut remaining = rows.len();
@@ -224,17 +253,27 @@ fn plan_statements(
     while remaining > 0 {
         let size = remaining.min(rows_per_statement);
         remaining -= size;
-        let key = (rows.table, suffix, size);
+        let slots = size
+            .next_power_of_two()
+            .max(MIN_ROWS_PER_STATEMENT)
+            .min(rows_per_statement);
+        let key = (rows.table, suffix, slots);
         cache.texts.entry(key).or_insert_with(|| {
-            insert_sql(backend, rows.table, rows.columns, &numeric, size, suffix)
+            insert_sql(backend, rows.table, rows.columns, &numeric, slots, suffix)
         });
-        statements.push((key, params.by_ref().take(size * width).collect()));
+        let mut chunk: Vec<Param> = Vec::with_capacity(slots * width);
+        chunk.extend(params.by_ref().take(size * width));
+        for _ in size..slots {
+            chunk.extend(padding.iter().cloned());
+        }
+        statements.push((key, chunk));
     }
     statements
 }
 
-/// `INSERT INTO table (columns) VALUES ($1, $2), ($3, $4) suffix`, with `::numeric` after the
-/// placeholders of decimal columns on PostgreSQL. sqlx's SQLite driver reads `$n` as well.
+/// `INSERT INTO table (columns) SELECT * FROM (VALUES ($1, $2), ($3, $4)) AS v WHERE column1
+/// IS NOT NULL suffix` on PostgreSQL, with `::numeric` after the placeholders of decimal
+/// columns; on SQLite the same with `?` placeholders.
 fn insert_sql(
     backend: Backend,
     table: &str,
@@ -243,8 +282,12 @@ fn insert_sql(
     rows: usize,
     suffix: &str,
 ) -> String {
-    let mut sql = String::with_capacity(64 + rows * columns.len() * 8);
-    let _ = write!(sql, "INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut sql = String::with_capacity(96 + rows * columns.len() * 8);
+    let _ = write!(
+        sql,
+        "INSERT INTO {table} ({}) SELECT * FROM (VALUES ",
+        columns.join(", ")
+    );
     let mut placeholder = 0;
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -253,13 +296,21 @@ fn insert_sql(
             if column > 0 {
                 sql.push_str(", ");
             }
-            let _ = write!(sql, "${placeholder}");
-            if backend == Backend::Postgres && numeric.get(column).copied().unwrap_or(false) {
-                sql.push_str("::numeric");
+            match backend {
+                // SQLite looks up each `$n` among the names seen so far, which makes preparing
+                // a statement of thousands of them quadratic; a bare `?` is just the next one.
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${placeholder}");
+                    if numeric.get(column).copied().unwrap_or(false) {
+                        sql.push_str("::numeric");
+                    }
+                }
             }
         }
         sql.push(')');
     }
+    sql.push_str(") AS v WHERE column1 IS NOT NULL");
     if !suffix.is_empty() {
         sql.push(' ');
         sql.push_str(suffix);
@@ -276,7 +327,7 @@ where
     Option<String>: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
     Option<bool>: Encode<'q, DB> + Type<DB>,
-    Vec<u8>: Encode<'q, DB> + Type<DB>,
+    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
 {
     match param {
         Param::Text(value) | Param::Decimal(value) => query.bind(value),
@@ -292,7 +343,7 @@ where
     Option<String>: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
     Option<bool>: Encode<'q, DB> + Type<DB>,
-    Vec<u8>: Encode<'q, DB> + Type<DB>,
+    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
 {
     match param {
         Param::Text(value) | Param::Decimal(value) => query.bind(value),
@@ -324,7 +375,8 @@ mod tests {
         let numeric = [false, true];
         assert_eq!(
             insert_sql(Backend::Postgres, "budget", &columns, &numeric, 2, ""),
-            "INSERT INTO budget (activity_id, value) VALUES ($1, $2::numeric), ($3, $4::numeric)"
+            "INSERT INTO budget (activity_id, value) SELECT * FROM \
+             (VALUES ($1, $2::numeric), ($3, $4::numeric)) AS v WHERE column1 IS NOT NULL"
         );
         assert_eq!(
             insert_sql(
@@ -335,7 +387,28 @@ mod tests {
                 1,
                 "RETURNING id"
             ),
-            "INSERT INTO budget (activity_id, value) VALUES ($1, $2) RETURNING id"
+            "INSERT INTO budget (activity_id, value) SELECT * FROM (VALUES (?, ?)) AS v \
+             WHERE column1 IS NOT NULL RETURNING id"
         );
+    }
+
+    #[test]
+    fn chunks_are_padded_to_a_few_statement_shapes() {
+        let mut cache = StatementCache::default();
+        let mut rows = Rows::new("sector", &["activity_id", "code"]);
+        for number in 0..300 {
+            rows.push_row([Param::Integer(Some(number)), Param::text("16020")]);
+        }
+        let statements = plan_statements(Backend::Sqlite, &mut cache, rows, "");
+        let shapes: Vec<(usize, usize)> = statements
+            .iter()
+            .map(|((_, _, slots), params)| (*slots, params.len()))
+            .collect();
+        // 256 rows, then the other 44 in 64 slots, the last 20 of them NULL padding.
+        assert_eq!(shapes, [(256, 512), (64, 128)]);
+        let padding: Vec<Param> = (0..20)
+            .flat_map(|_| [Param::Integer(None), Param::Text(None)])
+            .collect();
+        assert_eq!(statements[1].1[88..], padding[..]);
     }
 }

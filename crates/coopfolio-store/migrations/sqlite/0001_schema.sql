@@ -99,83 +99,85 @@ CREATE TABLE activity (
     import_run_id INTEGER NOT NULL REFERENCES import_run (id)
 ) STRICT;
 CREATE INDEX activity_import_run ON activity (import_run_id);
-CREATE INDEX activity_reporting_org ON activity (reporting_org_ref);
+
+-- The tables of an activity's repeated elements are keyed by (activity_id, position), the
+-- element's place in the activity, which keeps the published order and, in SQLite, stores
+-- the rows clustered by activity without a second index.
 
 -- Titles and descriptions in every language. `element_index` tells apart the narratives of
 -- several description elements; a title has one element, index 0.
 CREATE TABLE activity_narrative (
-    id INTEGER PRIMARY KEY,
     activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     element TEXT NOT NULL CHECK (element IN ('title', 'description')),
     element_index INTEGER NOT NULL,
     description_type TEXT,
     lang TEXT,
-    text TEXT NOT NULL
-) STRICT;
-CREATE INDEX activity_narrative_activity ON activity_narrative (activity_id);
+    text TEXT NOT NULL,
+    PRIMARY KEY (activity_id, position)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE activity_default_aid_type (
-    id INTEGER PRIMARY KEY,
     activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     code TEXT NOT NULL,
-    vocabulary TEXT
-) STRICT;
-CREATE INDEX activity_default_aid_type_activity ON activity_default_aid_type (activity_id);
+    vocabulary TEXT,
+    PRIMARY KEY (activity_id, position)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE participating_org (
-    id INTEGER PRIMARY KEY,
     activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     role TEXT,
     type TEXT,
     ref TEXT,
     activity_identifier TEXT,
     crs_channel_code TEXT,
-    name TEXT
-) STRICT;
-CREATE INDEX participating_org_activity ON participating_org (activity_id);
-CREATE INDEX participating_org_ref ON participating_org (ref);
+    name TEXT,
+    PRIMARY KEY (activity_id, position)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE activity_date (
-    id INTEGER PRIMARY KEY,
     activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     type TEXT NOT NULL,
-    date TEXT NOT NULL
-) STRICT;
-CREATE INDEX activity_date_activity ON activity_date (activity_id);
+    date TEXT NOT NULL,
+    PRIMARY KEY (activity_id, position)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE recipient_country (
-    id INTEGER PRIMARY KEY,
     activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     code TEXT NOT NULL,
-    percentage TEXT
-) STRICT;
-CREATE INDEX recipient_country_activity ON recipient_country (activity_id);
+    percentage TEXT,
+    PRIMARY KEY (activity_id, position)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE recipient_region (
-    id INTEGER PRIMARY KEY,
     activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     code TEXT NOT NULL,
     vocabulary TEXT,
-    percentage TEXT
-) STRICT;
-CREATE INDEX recipient_region_activity ON recipient_region (activity_id);
+    percentage TEXT,
+    PRIMARY KEY (activity_id, position)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE sector (
-    id INTEGER PRIMARY KEY,
     activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     code TEXT NOT NULL,
     vocabulary TEXT,
-    percentage TEXT
-) STRICT;
-CREATE INDEX sector_activity ON sector (activity_id);
+    percentage TEXT,
+    PRIMARY KEY (activity_id, position)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE related_activity (
-    id INTEGER PRIMARY KEY,
     activity_id INTEGER NOT NULL REFERENCES activity (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
     type TEXT,
-    iati_identifier TEXT NOT NULL
-) STRICT;
-CREATE INDEX related_activity_activity ON related_activity (activity_id);
+    iati_identifier TEXT NOT NULL,
+    PRIMARY KEY (activity_id, position)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE budget (
     id INTEGER PRIMARY KEY,
