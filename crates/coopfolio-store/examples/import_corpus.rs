@@ -3,6 +3,7 @@
 //! per file. Prints MB/s of XML, timed up to and including the closing checkpoint.
 //!
 //!     cargo run --release -p coopfolio-store --example import_corpus -- [FOLDER] [--url URL]
+//!         [--store-only]
 //!
 //! FOLDER defaults to the d-portal COVID-19 extract of the shared data (43 files, 49 MB).
 
@@ -25,10 +26,12 @@ enum Message {
 async fn main() {
     let mut folder = PathBuf::from("/work/shared/data/iati/activities/dportal-covid-extract-2021");
     let mut url = None;
+    let mut store_only = false;
     let mut arguments = std::env::args().skip(1);
     while let Some(argument) = arguments.next() {
         match argument.as_str() {
             "--url" => url = arguments.next(),
+            "--store-only" => store_only = true,
             other => folder = PathBuf::from(other),
         }
     }
@@ -67,8 +70,10 @@ async fn main() {
         );
         return;
     }
-    let started = Instant::now();
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, Message)>(256);
+    // With --store-only every file is parsed into memory first and only the store is timed.
+    let mut started = Instant::now();
+    let capacity = if store_only { 1 << 20 } else { 256 };
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, Message)>(capacity);
     let reading_files = files.clone();
     let reader_thread = std::thread::spawn(move || {
         for (index, file) in reading_files.iter().enumerate() {
@@ -103,6 +108,13 @@ async fn main() {
         }
     });
 
+    let mut reader_thread = Some(reader_thread);
+    if store_only {
+        if let Some(thread) = reader_thread.take() {
+            thread.join().expect("the reading thread");
+        }
+        started = Instant::now();
+    }
     let mut activities = 0_u64;
     let mut session = None;
     while let Some((index, message)) = receiver.recv().await {
@@ -145,7 +157,9 @@ async fn main() {
             }
         }
     }
-    reader_thread.join().expect("the reading thread");
+    if let Some(thread) = reader_thread {
+        thread.join().expect("the reading thread");
+    }
     store.close().await;
     let seconds = started.elapsed().as_secs_f64();
 

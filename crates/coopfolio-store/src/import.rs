@@ -323,7 +323,6 @@ impl ImportSession {
                 Param::Text(activity.last_updated.take()),
                 Param::Integer(Some(i64::from(activity.faults))),
                 Param::Boolean(Some(activity.faults > 0)),
-                Param::Blob(Some(std::mem::take(&mut activity.raw_xml))),
                 Param::Integer(Some(import_run_id)),
             ]);
         }
@@ -427,7 +426,7 @@ impl ImportSession {
         for table in ["organisation_name", "organisation_budget"] {
             let sql = format!(
                 "DELETE FROM {table} WHERE organisation_id IN ({})",
-                sql::placeholders(1, id_list.len())
+                sql::placeholders(conn.backend(), id_list.len())
             );
             dispatch!(conn.reborrow(), Conn, connection => {
                 let mut query = sqlx::query(&sql);
@@ -514,7 +513,7 @@ async fn delete_existing_activities(
     let operation = "replacing activities imported before";
     let sql = format!(
         "SELECT id FROM activity WHERE iati_identifier IN ({})",
-        sql::placeholders(1, activities.len())
+        sql::placeholders(conn.backend(), activities.len())
     );
     let existing: Vec<i64> = dispatch!(conn.reborrow(), Conn, connection => {
         let mut query = sqlx::query_scalar(&sql);
@@ -529,7 +528,7 @@ async fn delete_existing_activities(
     }
     let sql = format!(
         "DELETE FROM activity WHERE id IN ({})",
-        sql::placeholders(1, existing.len())
+        sql::placeholders(conn.backend(), existing.len())
     );
     dispatch!(conn, Conn, connection => {
         let mut query = sqlx::query(&sql);
@@ -615,7 +614,6 @@ const ACTIVITY_COLUMNS: &[&str] = &[
     "last_updated",
     "faults",
     "flagged",
-    "raw_xml",
     "import_run_id",
 ];
 
@@ -684,6 +682,7 @@ const DIAGNOSTIC_COLUMNS: &[&str] = &[
 
 /// The rows of every child table for one batch of activities.
 struct ActivityChildren {
+    xml: Rows,
     narratives: Rows,
     default_aid_types: Rows,
     participating_orgs: Rows,
@@ -699,6 +698,7 @@ struct ActivityChildren {
 impl Default for ActivityChildren {
     fn default() -> Self {
         ActivityChildren {
+            xml: Rows::new("activity_xml", &["activity_id", "raw_xml"]),
             narratives: Rows::new(
                 "activity_narrative",
                 &[
@@ -781,6 +781,8 @@ impl Default for ActivityChildren {
 impl ActivityChildren {
     fn push(&mut self, activity_id: i64, activity: Activity, refs: &mut OrganisationRefs) {
         let id = || Param::Integer(Some(activity_id));
+        self.xml
+            .push_row([id(), Param::Blob(Some(activity.raw_xml))]);
         let mut narrative_position = 0_i64;
         let mut next_narrative = || {
             narrative_position += 1;
@@ -935,8 +937,9 @@ impl ActivityChildren {
         }
     }
 
-    fn into_rows(self) -> [Rows; 10] {
+    fn into_rows(self) -> [Rows; 11] {
         [
+            self.xml,
             self.narratives,
             self.default_aid_types,
             self.participating_orgs,

@@ -81,11 +81,14 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
-                // A 16 MB page cache (the default is 2 MB) keeps the indexes an import appends
-                // to in memory; a 64 MB write-ahead log before each automatic checkpoint lets
-                // a checkpoint write a page once for many files instead of once for every two.
+                // 16 KB pages (for a new database) hold a whole activity's XML without overflow
+                // pages and write a quarter as many WAL frames as 4 KB ones. A 16 MB page cache
+                // (the default is 2 MB) keeps the indexes an import appends to in memory, and a
+                // 64 MB write-ahead log before each automatic checkpoint lets a checkpoint write
+                // a page once for many files instead of once for every two.
+                .page_size(16_384)
                 .pragma("cache_size", "-16384")
-                .pragma("wal_autocheckpoint", "16384");
+                .pragma("wal_autocheckpoint", "4096");
             let mut pool_options = SqlitePoolOptions::new().max_connections(8);
             // An in-memory database lives only while a connection to it is open, so the pool
             // must never close its last one.
@@ -174,7 +177,10 @@ impl Store {
         iati_identifier: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         dispatch!(&self.pool, Pool, pool => {
-            sqlx::query_scalar("SELECT raw_xml FROM activity WHERE iati_identifier = $1")
+            sqlx::query_scalar(
+                "SELECT x.raw_xml FROM activity_xml x JOIN activity a ON a.id = x.activity_id \
+                 WHERE a.iati_identifier = $1",
+            )
                 .bind(iati_identifier)
                 .fetch_optional(pool)
                 .await

@@ -353,14 +353,20 @@ where
     }
 }
 
-/// `$first, $first+1, ...` for an IN list of `count` values.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
+/// Placeholders for an IN list of `count` values that are a statement's only parameters:
+/// `$1, $2, ...` on PostgreSQL, `?, ?, ...` on SQLite (see [`insert_sql`] for why).
+pub(crate) fn placeholders(backend: Backend, count: usize) -> String {
     let mut list = String::with_capacity(count * 5);
-    for index in 0..count {
-        if index > 0 {
+    for index in 1..=count {
+        if index > 1 {
             list.push_str(", ");
         }
-        let _ = write!(list, "${}", first + index);
+        match backend {
+            Backend::Sqlite => list.push('?'),
+            Backend::Postgres => {
+                let _ = write!(list, "${index}");
+            }
+        }
     }
     list
 }

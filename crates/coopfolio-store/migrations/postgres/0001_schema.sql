@@ -95,10 +95,16 @@ CREATE TABLE activity (
     last_updated TEXT,
     faults BIGINT NOT NULL DEFAULT 0,
     flagged BOOLEAN NOT NULL DEFAULT FALSE,
-    raw_xml BYTEA NOT NULL,
     import_run_id BIGINT NOT NULL REFERENCES import_run (id)
 );
 CREATE INDEX activity_import_run ON activity (import_run_id);
+
+-- The activity's XML exactly as published, about 11 KB each. It lives apart from `activity` so
+-- that scanning activities reads a few hundred bytes per row, not the whole document.
+CREATE TABLE activity_xml (
+    activity_id BIGINT PRIMARY KEY REFERENCES activity (id) ON DELETE CASCADE,
+    raw_xml BYTEA NOT NULL
+);
 
 -- The tables of an activity's repeated elements are keyed by (activity_id, position), the
 -- element's place in the activity, which keeps the published order and, in SQLite, stores
