@@ -8,6 +8,7 @@ pub mod codelists;
 pub mod country;
 pub mod modality;
 pub mod partner_group;
+pub mod partnership;
 pub mod period;
 pub mod policy_area;
 pub mod rates;
