@@ -18,9 +18,12 @@ use coopfolio_store::Store;
 
 /// What the reading thread sends for one file.
 enum Message {
-    Record(Box<Record>, Vec<Diagnostic>),
+    /// Records go in batches, so that the channel costs little per record.
+    Records(Vec<Record>, Vec<Diagnostic>),
     End(Vec<Diagnostic>, Option<Diagnostic>),
 }
+
+const RECORDS_PER_MESSAGE: usize = 64;
 
 #[tokio::main]
 async fn main() {
@@ -72,41 +75,56 @@ async fn main() {
     }
     // With --store-only every file is parsed into memory first and only the store is timed.
     let mut started = Instant::now();
-    let capacity = if store_only { 1 << 20 } else { 256 };
+    let capacity = if store_only { 1 << 20 } else { 4 };
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<(usize, Message)>(capacity);
     let reading_files = files.clone();
-    let reader_thread = std::thread::spawn(move || {
-        for (index, file) in reading_files.iter().enumerate() {
-            let source = std::io::BufReader::with_capacity(
-                1 << 16,
-                std::fs::File::open(file).expect("opening a file"),
-            );
-            let mut reader =
-                IatiReader::new(source, file.display().to_string(), Arc::clone(&codelists));
-            let mut diagnostics = Vec::new();
-            let fatal = loop {
-                match reader.next_record(&mut diagnostics) {
-                    Ok(Some(record)) => {
-                        let found = std::mem::take(&mut diagnostics);
-                        if sender
-                            .blocking_send((index, Message::Record(Box::new(record), found)))
-                            .is_err()
-                        {
-                            return;
+    let reader_thread = std::thread::Builder::new()
+        .name("iati-reader".into())
+        .spawn(move || {
+            for (index, file) in reading_files.iter().enumerate() {
+                let source = std::io::BufReader::with_capacity(
+                    1 << 16,
+                    std::fs::File::open(file).expect("opening a file"),
+                );
+                let mut reader =
+                    IatiReader::new(source, file.display().to_string(), Arc::clone(&codelists));
+                let mut diagnostics = Vec::new();
+                let mut records = Vec::with_capacity(RECORDS_PER_MESSAGE);
+                let fatal = loop {
+                    match reader.next_record(&mut diagnostics) {
+                        Ok(Some(record)) => {
+                            records.push(record);
+                            if records.len() == RECORDS_PER_MESSAGE {
+                                let batch = std::mem::take(&mut records);
+                                let found = std::mem::take(&mut diagnostics);
+                                if sender
+                                    .blocking_send((index, Message::Records(batch, found)))
+                                    .is_err()
+                                {
+                                    return;
+                                }
+                            }
                         }
+                        Ok(None) => break None,
+                        Err(fatal) => break Some(fatal),
                     }
-                    Ok(None) => break None,
-                    Err(fatal) => break Some(fatal),
+                };
+                if !records.is_empty()
+                    && sender
+                        .blocking_send((index, Message::Records(records, Vec::new())))
+                        .is_err()
+                {
+                    return;
                 }
-            };
-            if sender
-                .blocking_send((index, Message::End(diagnostics, fatal)))
-                .is_err()
-            {
-                return;
+                if sender
+                    .blocking_send((index, Message::End(diagnostics, fatal)))
+                    .is_err()
+                {
+                    return;
+                }
             }
-        }
-    });
+        })
+        .expect("starting the reader thread");
 
     let mut reader_thread = Some(reader_thread);
     if store_only {
@@ -117,7 +135,13 @@ async fn main() {
     }
     let mut activities = 0_u64;
     let mut session = None;
-    while let Some((index, message)) = receiver.recv().await {
+    let mut waiting = std::time::Duration::ZERO;
+    loop {
+        let wait_started = Instant::now();
+        let Some((index, message)) = receiver.recv().await else {
+            break;
+        };
+        waiting += wait_started.elapsed();
         if session.is_none() {
             let bytes = std::fs::metadata(&files[index]).expect("file size").len();
             let label = files[index].display().to_string();
@@ -125,19 +149,21 @@ async fn main() {
         }
         let current = session.as_mut().expect("a session");
         match message {
-            Message::Record(record, diagnostics) => {
+            Message::Records(records, diagnostics) => {
                 current
                     .add_diagnostics(&diagnostics)
                     .await
                     .expect("diagnostics");
-                match *record {
-                    Record::Activity(activity) => {
-                        current.add_activity(activity).await.expect("activity")
+                for record in records {
+                    match record {
+                        Record::Activity(activity) => {
+                            current.add_activity(activity).await.expect("activity")
+                        }
+                        Record::Organisation(organisation) => current
+                            .add_organisation(organisation)
+                            .await
+                            .expect("organisation"),
                     }
-                    Record::Organisation(organisation) => current
-                        .add_organisation(organisation)
-                        .await
-                        .expect("organisation"),
                 }
             }
             Message::End(diagnostics, fatal) => {
@@ -162,6 +188,7 @@ async fn main() {
     }
     store.close().await;
     let seconds = started.elapsed().as_secs_f64();
+    eprintln!("waiting for the reader: {:.3} s", waiting.as_secs_f64());
 
     let store = Store::connect(&url).await.expect("reconnecting");
     let stats = store.stats().await.expect("stats");

@@ -19,7 +19,7 @@ use coopfolio_iati::{Diagnostic, Severity};
 
 use crate::runs::{signed, unsigned};
 use crate::sql::{self, dispatch, Conn, Param, Rows, StatementCache, Tx};
-use crate::{clock, Pool, Store, StoreError};
+use crate::{clock, Backend, Pool, Store, StoreError};
 
 /// Activities per batch. Enough that statement overhead is small, few enough that the buffer
 /// (about 11 KB of XML per activity) stays a few megabytes.
@@ -170,17 +170,26 @@ impl ImportSession {
         let mut conn = self.tx.conn();
         write_ledger(conn.reborrow(), import_run_id).await?;
 
-        let operation = "counting what an import wrote";
+        // The counts are of what this run left in the database, after replacements within
+        // the file, and the one statement both records and returns them.
+        let operation = "recording an import run";
         let counts: (i64, i64, i64, i64) = dispatch!(conn.reborrow(), Conn, connection => {
             sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM activity WHERE import_run_id = $1), \
-                 (SELECT COUNT(*) FROM \"transaction\" t JOIN activity a ON a.id = t.activity_id \
-                  WHERE a.import_run_id = $1), \
-                 (SELECT COUNT(*) FROM budget b JOIN activity a ON a.id = b.activity_id \
-                  WHERE a.import_run_id = $1), \
-                 (SELECT COUNT(*) FROM organisation WHERE import_run_id = $1)",
+                "UPDATE import_run SET finished_at = $2, status = 'ok', \
+                 activities = (SELECT COUNT(*) FROM activity WHERE import_run_id = $1), \
+                 transactions = (SELECT COUNT(*) FROM \"transaction\" t \
+                  JOIN activity a ON a.id = t.activity_id WHERE a.import_run_id = $1), \
+                 budgets = (SELECT COUNT(*) FROM budget b \
+                  JOIN activity a ON a.id = b.activity_id WHERE a.import_run_id = $1), \
+                 organisations = (SELECT COUNT(*) FROM organisation WHERE import_run_id = $1), \
+                 activities_skipped = $3, activities_replaced = $4, diagnostics = $5 \
+                 WHERE id = $1 RETURNING activities, transactions, budgets, organisations",
             )
             .bind(import_run_id)
+            .bind(clock::utc_now())
+            .bind(signed(activities_skipped))
+            .bind(signed(self.activities_replaced))
+            .bind(signed(self.diagnostics_added))
             .fetch_one(&mut *connection)
             .await
         })
@@ -194,28 +203,6 @@ impl ImportSession {
             diagnostics: self.diagnostics_added,
             activities_replaced: self.activities_replaced,
         };
-
-        let operation = "recording an import run";
-        dispatch!(conn.reborrow(), Conn, connection => {
-            sqlx::query(
-                "UPDATE import_run SET finished_at = $2, status = 'ok', activities = $3, \
-                 activities_skipped = $4, activities_replaced = $5, organisations = $6, \
-                 transactions = $7, budgets = $8, diagnostics = $9 WHERE id = $1",
-            )
-            .bind(import_run_id)
-            .bind(clock::utc_now())
-            .bind(signed(summary.activities))
-            .bind(signed(activities_skipped))
-            .bind(signed(summary.activities_replaced))
-            .bind(signed(summary.organisations))
-            .bind(signed(summary.transactions))
-            .bind(signed(summary.budgets))
-            .bind(signed(summary.diagnostics))
-            .execute(&mut *connection)
-            .await
-            .map(|done| done.rows_affected())
-        })
-        .map_err(StoreError::query(operation))?;
 
         let operation = "committing an import";
         match self.tx {
@@ -285,18 +272,21 @@ impl ImportSession {
         if self.activities.is_empty() {
             return Ok(());
         }
-        let activities = std::mem::take(&mut self.activities);
+        let mut activities = std::mem::take(&mut self.activities);
         self.activity_positions.clear();
         let import_run_id = self.import_run_id;
         let statements = &mut self.statements;
         let mut conn = self.tx.conn();
+        let backend = conn.backend();
 
+        let identifiers: Vec<String> = activities
+            .iter()
+            .map(|activity| activity.identifier.clone())
+            .collect();
         self.activities_replaced +=
-            delete_existing_activities(conn.reborrow(), &activities).await?;
+            delete_existing_activities(conn.reborrow(), &identifiers).await?;
 
-        // The activity rows take the scalar fields; the children stay behind for the second
-        // pass, which needs the ids the database assigns.
-        let mut activities = activities;
+        // The activity rows take the scalar fields; the rest stays behind for the children.
         let mut activity_rows = Rows::new("activity", ACTIVITY_COLUMNS);
         let mut organisation_refs = OrganisationRefs::default();
         for activity in &mut activities {
@@ -326,44 +316,61 @@ impl ImportSession {
                 Param::Integer(Some(import_run_id)),
             ]);
         }
-        let returned = sql::insert_returning(
-            conn.reborrow(),
+        let activity_statements = sql::plan(
+            backend,
             statements,
             activity_rows,
             "RETURNING id, iati_identifier",
+        );
+
+        // The children are built while the database inserts the activities, each with its
+        // activity's place in the batch standing in for the id it is about to get.
+        let inserting = sql::run_returning(
+            conn.reborrow(),
+            statements,
+            activity_statements,
             "inserting activities",
-        )
-        .await?;
+        );
+        let building = async {
+            let mut children = ActivityChildren::default();
+            for (index, activity) in activities.into_iter().enumerate() {
+                children.push(index as i64, activity, &mut organisation_refs);
+            }
+            children
+        };
+        let (returned, children) = tokio::join!(inserting, building);
         // RETURNING promises no order, so ids are matched by identifier.
-        let ids: HashMap<String, i64> = returned
+        let returned: HashMap<String, i64> = returned?
             .into_iter()
             .map(|(id, identifier)| (identifier, id))
             .collect();
-
-        let mut children = ActivityChildren::default();
-        for activity in activities {
-            let Some(&activity_id) = ids.get(&activity.identifier) else {
+        let mut ids = Vec::with_capacity(identifiers.len());
+        for identifier in &identifiers {
+            let Some(&id) = returned.get(identifier) else {
                 return Err(StoreError::InvalidStoredValue {
                     operation: "inserting activities",
-                    detail: format!("no id returned for activity {}", activity.identifier),
+                    detail: format!("no id returned for activity {identifier}"),
                 });
             };
-            children.push(activity_id, activity, &mut organisation_refs);
+            ids.push(id);
         }
-        for rows in children.into_rows() {
-            if !rows.is_empty() {
-                sql::insert(
-                    conn.reborrow(),
-                    statements,
-                    rows,
-                    "inserting activity details",
-                )
-                .await?;
-            }
+
+        let mut child_statements = Vec::new();
+        for mut rows in children.into_rows() {
+            rows.map_first_column(|index| match index {
+                Param::Integer(Some(index)) => Param::Integer(Some(ids[index as usize])),
+                other => other,
+            });
+            child_statements.extend(sql::plan(backend, statements, rows, ""));
         }
-        organisation_refs
-            .upsert(conn.reborrow(), statements)
-            .await?;
+        child_statements.extend(organisation_refs.plan(backend, statements));
+        sql::run(
+            conn,
+            statements,
+            child_statements,
+            "inserting activity details",
+        )
+        .await?;
         Ok(())
     }
 
@@ -508,17 +515,17 @@ impl ImportSession {
 /// finds out cheaply through the unique index.
 async fn delete_existing_activities(
     mut conn: Conn<'_>,
-    activities: &[Activity],
+    identifiers: &[String],
 ) -> Result<u64, StoreError> {
     let operation = "replacing activities imported before";
     let sql = format!(
         "SELECT id FROM activity WHERE iati_identifier IN ({})",
-        sql::placeholders(conn.backend(), activities.len())
+        sql::placeholders(conn.backend(), identifiers.len())
     );
     let existing: Vec<i64> = dispatch!(conn.reborrow(), Conn, connection => {
         let mut query = sqlx::query_scalar(&sql);
-        for activity in activities {
-            query = query.bind(activity.identifier.as_str());
+        for identifier in identifiers {
+            query = query.bind(identifier.as_str());
         }
         query.fetch_all(&mut *connection).await
     })
@@ -548,9 +555,8 @@ async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), Stor
     let operation = "writing the funding ledger";
     // Types 1, 11 and 13 (receipt, incoming commitment, incoming pledge) and the repayments,
     // reimbursements and sales of 5, 6, 7 and 9 bring money in; the rest send it out.
-    const FROM_TRANSACTIONS: &str =
-        "INSERT INTO ledger_entry (activity_id, source_table, source_id, \
-         kind, direction, partner_ref, modality, date, amount, currency, usd_amount, usd_rate, \
+    const LEDGER: &str = "INSERT INTO ledger_entry (activity_id, source_table, source_id, kind, \
+         direction, partner_ref, modality, date, amount, currency, usd_amount, usd_rate, \
          rate_date, rate_source, conversion_status) \
          SELECT t.activity_id, 'transaction', t.id, \
          CASE t.type WHEN '1' THEN 'receipt' WHEN '2' THEN 'commitment' \
@@ -568,10 +574,8 @@ async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), Stor
          CASE WHEN t.currency = 'USD' THEN 'converted' WHEN t.currency IS NULL THEN 'no_currency' \
          ELSE 'no_rate' END \
          FROM \"transaction\" t JOIN activity a ON a.id = t.activity_id \
-         WHERE a.import_run_id = $1 AND t.value IS NOT NULL";
-    const FROM_BUDGETS: &str = "INSERT INTO ledger_entry (activity_id, source_table, source_id, \
-         kind, direction, partner_ref, modality, date, amount, currency, usd_amount, usd_rate, \
-         rate_date, rate_source, conversion_status) \
+         WHERE a.import_run_id = $1 AND t.value IS NOT NULL \
+         UNION ALL \
          SELECT b.activity_id, 'budget', b.id, 'budget', 'outgoing', NULL, NULL, b.period_start, \
          b.value, b.currency, \
          CASE WHEN b.currency = 'USD' THEN b.value END, \
@@ -582,16 +586,14 @@ async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), Stor
          ELSE 'no_rate' END \
          FROM budget b JOIN activity a ON a.id = b.activity_id \
          WHERE a.import_run_id = $1 AND b.value IS NOT NULL";
-    for sql in [FROM_TRANSACTIONS, FROM_BUDGETS] {
-        dispatch!(conn.reborrow(), Conn, connection => {
-            sqlx::query(sql)
-                .bind(import_run_id)
-                .execute(&mut *connection)
-                .await
-                .map(|done| done.rows_affected())
-        })
-        .map_err(StoreError::query(operation))?;
-    }
+    dispatch!(conn.reborrow(), Conn, connection => {
+        sqlx::query(LEDGER)
+            .bind(import_run_id)
+            .execute(&mut *connection)
+            .await
+            .map(|done| done.rows_affected())
+    })
+    .map_err(StoreError::query(operation))?;
     Ok(())
 }
 
@@ -979,30 +981,21 @@ impl OrganisationRefs {
         }
     }
 
-    /// Inserts the organisations not yet known and fills in a type or name still missing.
-    async fn upsert(
-        self,
-        conn: Conn<'_>,
-        statements: &mut StatementCache,
-    ) -> Result<(), StoreError> {
-        if self.refs.is_empty() {
-            return Ok(());
-        }
+    /// Statements that insert the organisations not yet known and fill in a type or name
+    /// still missing.
+    fn plan(self, backend: Backend, statements: &mut StatementCache) -> Vec<sql::Statement> {
         let mut rows = Rows::new("organisation", &["ref", "type", "name"]);
         for (reference, (kind, name)) in self.refs {
             rows.push_row([Param::text(reference), Param::Text(kind), Param::Text(name)]);
         }
-        sql::insert_with(
-            conn,
+        sql::plan(
+            backend,
             statements,
             rows,
             "ON CONFLICT (ref) DO UPDATE SET type = COALESCE(organisation.type, excluded.type), \
              name = COALESCE(organisation.name, excluded.name) \
              WHERE organisation.type IS NULL OR organisation.name IS NULL",
-            "storing organisations named by activities",
         )
-        .await?;
-        Ok(())
     }
 }
 

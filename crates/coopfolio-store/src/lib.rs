@@ -85,10 +85,12 @@ impl Store {
                 // pages and write a quarter as many WAL frames as 4 KB ones. A 16 MB page cache
                 // (the default is 2 MB) keeps the indexes an import appends to in memory, and a
                 // 64 MB write-ahead log before each automatic checkpoint lets a checkpoint write
-                // a page once for many files instead of once for every two.
+                // a page once for many files instead of once for every two. Temporary storage in
+                // memory keeps the statement journals of multi-row INSERTs out of temp files.
                 .page_size(16_384)
                 .pragma("cache_size", "-16384")
-                .pragma("wal_autocheckpoint", "4096");
+                .pragma("wal_autocheckpoint", "4096")
+                .pragma("temp_store", "memory");
             let mut pool_options = SqlitePoolOptions::new().max_connections(8);
             // An in-memory database lives only while a connection to it is open, so the pool
             // must never close its last one.

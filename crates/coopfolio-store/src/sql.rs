@@ -127,6 +127,14 @@ impl Rows {
     pub(crate) fn is_empty(&self) -> bool {
         self.params.is_empty()
     }
+
+    /// Replaces the value of the first column of every row.
+    pub(crate) fn map_first_column(&mut self, mut replace: impl FnMut(Param) -> Param) {
+        let width = self.columns.len();
+        for param in self.params.iter_mut().step_by(width) {
+            *param = replace(std::mem::replace(param, Param::Integer(None)));
+        }
+    }
 }
 
 /// SQL texts already built, by table, statement suffix and row count. Reusing the identical
@@ -165,22 +173,8 @@ pub(crate) async fn insert_with(
     suffix: &'static str,
     operation: &'static str,
 ) -> Result<u64, StoreError> {
-    let mut written = 0;
-    let chunks = plan_statements(conn.backend(), cache, rows, suffix);
-    dispatch!(conn, Conn, connection => {
-        for (key, params) in chunks {
-            let mut query = sqlx::query(&cache.texts[&key]);
-            for param in params {
-                query = bind(query, param);
-            }
-            let done = query
-                .execute(&mut *connection)
-                .await
-                .map_err(StoreError::query(operation))?;
-            written += done.rows_affected();
-        }
-    });
-    Ok(written)
+    let statements = plan(conn.backend(), cache, rows, suffix);
+    run(conn, cache, statements, operation).await
 }
 
 /// Inserts the rows with `suffix` (which must end in `RETURNING id, <a text column>`) and
@@ -192,25 +186,77 @@ pub(crate) async fn insert_returning(
     suffix: &'static str,
     operation: &'static str,
 ) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut returned = Vec::with_capacity(rows.len());
-    let chunks = plan_statements(conn.backend(), cache, rows, suffix);
+    let statements = plan(conn.backend(), cache, rows, suffix);
+    run_returning(conn, cache, statements, operation).await
+}
+
+/// Runs planned statements in order and returns how many rows they wrote.
+///
+/// Each statement's parameters are bound while the one before runs: the driver executes on
+/// its own thread (SQLite's worker, PostgreSQL's server), so binding overlaps with executing
+/// instead of adding to it.
+pub(crate) async fn run(
+    conn: Conn<'_>,
+    cache: &StatementCache,
+    statements: Vec<Statement>,
+    operation: &'static str,
+) -> Result<u64, StoreError> {
+    let mut written = 0;
+    let mut statements = statements.into_iter();
     dispatch!(conn, Conn, connection => {
-        for (key, params) in chunks {
+        let build = |(key, params): Statement| {
+            let mut query = sqlx::query(&cache.texts[&key]);
+            for param in params {
+                query = bind(query, param);
+            }
+            query
+        };
+        let mut next = statements.next().map(build);
+        while let Some(query) = next.take() {
+            let (done, built) = tokio::join!(query.execute(&mut *connection), async {
+                statements.next().map(build)
+            });
+            written += done.map_err(StoreError::query(operation))?.rows_affected();
+            next = built;
+        }
+    });
+    Ok(written)
+}
+
+/// Runs planned statements that end in `RETURNING id, <a text column>` and returns the pairs,
+/// in no particular order.
+pub(crate) async fn run_returning(
+    conn: Conn<'_>,
+    cache: &StatementCache,
+    statements: Vec<Statement>,
+    operation: &'static str,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut returned = Vec::new();
+    let mut statements = statements.into_iter();
+    dispatch!(conn, Conn, connection => {
+        let build = |(key, params): Statement| {
             let mut query = sqlx::query_as::<_, (i64, String)>(&cache.texts[&key]);
             for param in params {
                 query = query_as_bind(query, param);
             }
-            let pairs = query
-                .fetch_all(&mut *connection)
-                .await
-                .map_err(StoreError::query(operation))?;
-            returned.extend(pairs);
+            query
+        };
+        let mut next = statements.next().map(build);
+        while let Some(query) = next.take() {
+            let (pairs, built) = tokio::join!(query.fetch_all(&mut *connection), async {
+                statements.next().map(build)
+            });
+            returned.extend(pairs.map_err(StoreError::query(operation))?);
+            next = built;
         }
     });
     Ok(returned)
 }
 
 type StatementKey = (&'static str, &'static str, usize);
+
+/// One statement ready to run: the key of its SQL text in the cache, and its parameters.
+pub(crate) type Statement = (StatementKey, Vec<Param>);
 
 /// The most rows one statement carries. Larger statements save little once a round trip is
 /// amortised over a few hundred rows, and each prepared one stays in the connection's cache.
@@ -227,12 +273,12 @@ const MIN_ROWS_PER_STATEMENT: usize = 8;
 /// does not fill are padded with all-NULL rows that the statement's `WHERE column1 IS NOT
 /// NULL` drops; a table thus needs at most six statement texts. This is why the first column
 /// of every table written here must never be NULL.
-fn plan_statements(
+pub(crate) fn plan(
     backend: Backend,
     cache: &mut StatementCache,
     rows: Rows,
     suffix: &'static str,
-) -> Vec<(StatementKey, Vec<Param>)> {
+) -> Vec<Statement> {
     let width = rows.columns.len();
     let rows_per_statement = (parameter_limit(backend) / width).min(MAX_ROWS_PER_STATEMENT);
     // The padding row: NULLs typed like the first row's values, which also tells which
@@ -405,7 +451,7 @@ mod tests {
         for number in 0..300 {
             rows.push_row([Param::Integer(Some(number)), Param::text("16020")]);
         }
-        let statements = plan_statements(Backend::Sqlite, &mut cache, rows, "");
+        let statements = plan(Backend::Sqlite, &mut cache, rows, "");
         let shapes: Vec<(usize, usize)> = statements
             .iter()
             .map(|((_, _, slots), params)| (*slots, params.len()))

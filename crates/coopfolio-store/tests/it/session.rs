@@ -7,7 +7,7 @@ use crate::support::{activity, sqlite_store, transaction, warning, TestDatabase}
 
 #[tokio::test]
 async fn a_dropped_session_leaves_nothing_on_sqlite() {
-    let (store, _folder) = sqlite_store().await;
+    let (store, _url, _folder) = sqlite_store().await;
     dropped_session_leaves_nothing(&store).await;
 }
 

@@ -7,14 +7,14 @@ use coopfolio_iati::model::{Organisation, OrganisationBudget, Value};
 use coopfolio_store::{ImportRunSummary, Store};
 
 use crate::support::{
-    activity, budget, decimal, fatal, narrative, organisation_ref, sqlite_store, transaction,
-    warning, TestDatabase,
+    activity, budget, decimal, fatal, ledger_lines, narrative, organisation_ref, sqlite_store,
+    transaction, warning, TestDatabase,
 };
 
 #[tokio::test]
 async fn story_on_sqlite() {
-    let (store, _folder) = sqlite_store().await;
-    story(&store).await;
+    let (store, url, _folder) = sqlite_store().await;
+    story(&store, &url).await;
     store.close().await;
 }
 
@@ -27,12 +27,12 @@ async fn story_on_postgres_matches_sqlite() {
         .await
         .expect("connecting to the test database");
     assert_eq!(store.backend(), coopfolio_store::Backend::Postgres);
-    let postgres_stats = story(&store).await;
+    let postgres_stats = story(&store, &database.url).await;
     store.close().await;
     database.drop_database().await;
 
-    let (store, _folder) = sqlite_store().await;
-    let sqlite_stats = story(&store).await;
+    let (store, url, _folder) = sqlite_store().await;
+    let sqlite_stats = story(&store, &url).await;
     assert_eq!(postgres_stats, sqlite_stats);
 }
 
@@ -41,7 +41,7 @@ const SECOND_STATS: &str = r#"{"activities":4,"transactions":5,"budgets":1,"orga
 const FINAL_STATS: &str = r#"{"activities":4,"transactions":5,"budgets":1,"organisations":3,"transaction_sums":[{"type":"1","currency":"USD","count":1,"sum":"250000"},{"type":"2","currency":"GBP","count":1,"sum":"2"},{"type":"3","currency":"USD","count":2,"sum":"5.1"},{"type":"4","currency":null,"count":1,"sum":"0"}]}"#;
 
 /// Walks the store through its life and returns the final statistics as JSON.
-async fn story(store: &Store) -> String {
+async fn story(store: &Store, url: &str) -> String {
     assert_eq!(
         stats_json(store).await,
         r#"{"activities":0,"transactions":0,"budgets":0,"organisations":0,"transaction_sums":[]}"#
@@ -185,6 +185,18 @@ async fn story(store: &Store) -> String {
         (2, 2, 2, 1)
     );
     assert_eq!(stats_json(store).await, SECOND_STATS);
+    // One ledger entry per transaction and budget with a value; A's entries from the first file
+    // went with it. Amounts keep the scale they were given with; only USD converts, at rate 1.
+    assert_eq!(
+        ledger_lines(url).await,
+        [
+            "XM-DAC-41302-A|transaction|disbursement|outgoing|XM-DAC-41302|2024-03-01|5|USD|5|1|identity|converted",
+            "XM-DAC-41302-B|transaction|receipt|incoming|GB-GOV-1|2023-02-01|250000|USD|250000|1|identity|converted",
+            "XM-DAC-41302-C|transaction|disbursement|outgoing|XM-DAC-41302|2023-06-01|0.10|USD|0.10|1|identity|converted",
+            "XM-DAC-41302-D|budget|budget|outgoing|-|2024-01-01|750.50|GBP|-|-|-|no_rate",
+            "XM-DAC-41302-D|transaction|commitment|outgoing|XM-DAC-41302|2024-01-02|2|GBP|-|-|-|no_rate",
+        ]
+    );
     assert_eq!(
         store
             .activity_raw_xml("XM-DAC-41302-A")
@@ -221,6 +233,7 @@ async fn story(store: &Store) -> String {
         .await
         .expect("record the failure");
     assert_eq!(stats_json(store).await, SECOND_STATS);
+    assert_eq!(ledger_lines(url).await.len(), 5);
     let runs = store.import_runs(1).await.expect("import runs");
     assert_eq!(runs[0].id, broken.import_run_id);
     assert_eq!((runs[0].status.as_str(), runs[0].activities), ("failed", 0));

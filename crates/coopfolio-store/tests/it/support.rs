@@ -16,12 +16,12 @@ use sqlx::Connection;
 
 pub const POSTGRES_URL_VARIABLE: &str = "COOPFOLIO_TEST_POSTGRES_URL";
 
-/// A store on a new SQLite file, with the folder that must outlive it.
-pub async fn sqlite_store() -> (Store, tempfile::TempDir) {
+/// A store on a new SQLite file, with its URL and the folder that must outlive it.
+pub async fn sqlite_store() -> (Store, String, tempfile::TempDir) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", folder.path().join("coopfolio.db").display());
     let store = Store::connect(&url).await.expect("connecting to SQLite");
-    (store, folder)
+    (store, url, folder)
 }
 
 /// A PostgreSQL database made for one test and dropped by [`TestDatabase::drop_database`].
@@ -86,6 +86,70 @@ fn with_database(url: &str, database: &str) -> String {
         Some(query) => format!("{server}/{database}?{query}"),
         None => format!("{server}/{database}"),
     }
+}
+
+/// The funding ledger as `identifier|source|kind|direction|partner|date|amount|currency|usd|rate|
+/// rate source|status` lines, sorted, read straight from the database at `url`. Amounts are
+/// cast to text in SQL so that the line shows exactly what each backend stores.
+pub async fn ledger_lines(url: &str) -> Vec<String> {
+    const LEDGER: &str = "SELECT a.iati_identifier, l.source_table, l.kind, l.direction, \
+        l.partner_ref, l.date, CAST(l.amount AS TEXT), l.currency, CAST(l.usd_amount AS TEXT), \
+        CAST(l.usd_rate AS TEXT), l.rate_source, l.conversion_status \
+        FROM ledger_entry l JOIN activity a ON a.id = l.activity_id";
+    type Line = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    let rows: Vec<Line> = if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("connecting");
+        let rows = sqlx::query_as(LEDGER)
+            .fetch_all(&pool)
+            .await
+            .expect("ledger");
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("connecting");
+        let rows = sqlx::query_as(LEDGER)
+            .fetch_all(&pool)
+            .await
+            .expect("ledger");
+        pool.close().await;
+        rows
+    };
+    let text = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
+    let mut lines: Vec<String> = rows
+        .into_iter()
+        .map(|row| {
+            [
+                row.0,
+                row.1,
+                row.2,
+                text(row.3),
+                text(row.4),
+                text(row.5),
+                row.6,
+                text(row.7),
+                text(row.8),
+                text(row.9),
+                text(row.10),
+                row.11,
+            ]
+            .join("|")
+        })
+        .collect();
+    lines.sort();
+    lines
 }
 
 pub fn decimal(text: &str) -> Decimal {
