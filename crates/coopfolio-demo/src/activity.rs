@@ -323,7 +323,7 @@ fn value(usd: Decimal, currency: &str, date: Day) -> Value {
 /// for some activities a revised budget for a past year, which replaces the original of that period.
 fn budgets(rng: &mut Rng, planned: &Planned, currency: &str, total_usd: Decimal) -> Vec<Budget> {
     let years: Vec<i64> = (planned.start.year()..=planned.end.year()).collect();
-    let each = (total_usd / Decimal::from(years.len() as u64)).round_dp(2);
+    let days = Decimal::from(planned.end.0 - planned.start.0 + 1);
     let revised_year = rng
         .percent(12)
         .then(|| *rng.pick(&years))
@@ -333,6 +333,8 @@ fn budgets(rng: &mut Rng, planned: &Planned, currency: &str, total_usd: Decimal)
         let start = planned.start.max(Day::from_ymd(year, 1, 1));
         let end = planned.end.min(Day::from_ymd(year, 12, 31));
         let status = if year <= as_of().year() { "2" } else { "1" };
+        // Each year gets its share of the total by the days the activity runs in it.
+        let each = (total_usd * Decimal::from(end.0 - start.0 + 1) / days).round_dp(2);
         budgets.push(Budget {
             kind: Some("1".to_owned()),
             status: Some(status.to_owned()),
@@ -368,8 +370,8 @@ fn transactions(
     implementer: Option<&PartnerProfile>,
 ) -> Vec<Transaction> {
     let total_usd: Decimal = funders.iter().map(|(_, usd)| *usd).sum();
-    let years = (planned.start.year()..=planned.end.year()).count() as u64;
-    let yearly_usd = (total_usd.max(Decimal::from(80_000)) / Decimal::from(years)).round_dp(2);
+    let planned_total = total_usd.max(Decimal::from(80_000));
+    let days = Decimal::from(planned.end.0 - planned.start.0 + 1);
     let mut transactions = Vec::new();
     let mut number = 0;
     let mut next_reference = || {
@@ -389,6 +391,8 @@ fn transactions(
         if start > as_of() {
             break;
         }
+        // The year's share of the activity's money, as its budget has it.
+        let yearly_usd = planned_total * Decimal::from(end.0 - start.0 + 1) / days;
         for (agreement, usd) in funders {
             let received = start.plus(rng.between(10, 60)).min(end);
             if received > as_of() {

@@ -189,6 +189,13 @@ pub(crate) fn plan(rng: &mut Rng, first_number: u64) -> Vec<Planned> {
                 let latest_start = Day::parse("2023-06-30").min(programme.end.plus(-365));
                 let start = Day(rng.between(programme.start.0, latest_start.0));
                 let earliest_end = start.plus(365).max(Day::parse("2022-01-01"));
+                // As for standalone projects below, most are still running.
+                let still_running = Day::parse("2025-07-01");
+                let earliest_end = if programme.end > still_running && rng.percent(80) {
+                    earliest_end.max(still_running)
+                } else {
+                    earliest_end
+                };
                 (start, Day(rng.between(earliest_end.0, programme.end.0)))
             }
             (When::Active, None) => {
@@ -196,7 +203,7 @@ pub(crate) fn plan(rng: &mut Rng, first_number: u64) -> Vec<Planned> {
                 let earliest_end = start.plus(365).max(Day::parse("2022-01-01"));
                 // Most projects running in 2022-23 are still running: the portfolio is mostly in
                 // implementation, as the organisation's is.
-                let earliest_end = if rng.percent(65) {
+                let earliest_end = if rng.percent(80) {
                     earliest_end.max(Day::parse("2025-07-01"))
                 } else {
                     earliest_end
