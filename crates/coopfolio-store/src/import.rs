@@ -21,9 +21,10 @@ use crate::runs::{signed, unsigned};
 use crate::sql::{self, dispatch, Conn, Param, Rows, StatementCache, Tx};
 use crate::{clock, Backend, Pool, Store, StoreError};
 
-/// Activities per batch. Enough that statement overhead is small, few enough that the buffer
-/// (about 11 KB of XML per activity) stays a few megabytes.
-const ACTIVITY_BATCH: usize = 256;
+/// Activities per batch. A batch is about 15 statements whatever its size, so batches must not
+/// be tiny; but a file's first batch is written while the reader is still parsing the rest of
+/// the file, so they must not be large either: real files often hold only about 100 activities.
+const ACTIVITY_BATCH: usize = 64;
 /// Organisation-file records per batch; they are few and large.
 const ORGANISATION_BATCH: usize = 64;
 const DIAGNOSTIC_BATCH: usize = 2048;
