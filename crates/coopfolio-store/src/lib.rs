@@ -5,7 +5,9 @@
 //! is not enough. Each backend owns its migrations, run at connect. Query texts are shared
 //! between backends wherever the two dialects agree, which is nearly everywhere: the store
 //! writes `$n` placeholders (sqlx's SQLite driver reads them too), keeps dates as text and
-//! money as exact decimals (TEXT in SQLite, NUMERIC in PostgreSQL), never as floats.
+//! money as exact decimals (TEXT in SQLite, NUMERIC in PostgreSQL), never as floats. Only the
+//! bulk INSERTs of an import differ, in `sql.rs`: SQLite takes padded multi-row VALUES with `?`
+//! placeholders, PostgreSQL one array per column.
 //!
 //! Importing goes through an [`ImportSession`], one database transaction per file, so that a
 //! file either goes in whole or leaves no trace.

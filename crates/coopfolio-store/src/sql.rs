@@ -2,15 +2,16 @@
 //!
 //! sqlx's SQLite driver runs each statement as a round trip to its worker thread, so one INSERT
 //! per row is about fifty times slower than one INSERT of a hundred rows. The import path
-//! therefore collects rows per table as [`Rows`] and writes them with [`insert`], which chunks
-//! them under the backend's bind-parameter limit. Values are held as [`Param`]s so that the
-//! code that builds rows is the same for both backends; only here do the backends differ, and
-//! only in one respect: PostgreSQL receives exact decimals as text and casts them to NUMERIC.
+//! therefore collects rows per table as [`Rows`], turns them into a few statements with [`plan`]
+//! and runs those with [`run`]. Values are held as [`Param`]s so that the code that builds rows
+//! is the same for both backends; only [`plan`] knows how each backend takes many rows at once
+//! (padded VALUES lists for SQLite, column arrays for PostgreSQL, which also receives exact
+//! decimals as text and casts them to NUMERIC).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use sqlx::{Database, Encode, PgConnection, Postgres, Sqlite, SqliteConnection, Type};
+use sqlx::{Database, PgConnection, Postgres, Sqlite, SqliteConnection};
 
 use crate::{Backend, StoreError};
 
@@ -76,6 +77,54 @@ pub(crate) enum Param {
     Blob(Option<Vec<u8>>),
     /// An exact decimal as its canonical string: TEXT in SQLite, NUMERIC in PostgreSQL.
     Decimal(Option<String>),
+    /// One column of many rows, as PostgreSQL's bulk INSERTs take them (see [`plan`]).
+    Array(ParamArray),
+}
+
+/// The values of one column for many rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ParamArray {
+    Text(Vec<Option<String>>),
+    Integer(Vec<Option<i64>>),
+    Boolean(Vec<Option<bool>>),
+    Blob(Vec<Option<Vec<u8>>>),
+    Decimal(Vec<Option<String>>),
+}
+
+impl ParamArray {
+    /// An empty column for values like `param`.
+    fn like(param: &Param, capacity: usize) -> ParamArray {
+        match param {
+            Param::Text(_) => ParamArray::Text(Vec::with_capacity(capacity)),
+            Param::Integer(_) => ParamArray::Integer(Vec::with_capacity(capacity)),
+            Param::Boolean(_) => ParamArray::Boolean(Vec::with_capacity(capacity)),
+            Param::Blob(_) => ParamArray::Blob(Vec::with_capacity(capacity)),
+            Param::Decimal(_) => ParamArray::Decimal(Vec::with_capacity(capacity)),
+            Param::Array(_) => unreachable!("rows hold single values, never arrays"),
+        }
+    }
+
+    fn push(&mut self, param: Param) {
+        match (self, param) {
+            (ParamArray::Text(values), Param::Text(value))
+            | (ParamArray::Decimal(values), Param::Decimal(value)) => values.push(value),
+            (ParamArray::Integer(values), Param::Integer(value)) => values.push(value),
+            (ParamArray::Boolean(values), Param::Boolean(value)) => values.push(value),
+            (ParamArray::Blob(values), Param::Blob(value)) => values.push(value),
+            (array, param) => unreachable!("a column mixes {array:?} and {param:?}"),
+        }
+    }
+
+    /// The PostgreSQL array type the column is sent as, with the cast to what it stores.
+    fn sql_type(&self) -> &'static str {
+        match self {
+            ParamArray::Text(_) => "text[]",
+            ParamArray::Integer(_) => "int8[]",
+            ParamArray::Boolean(_) => "bool[]",
+            ParamArray::Blob(_) => "bytea[]",
+            ParamArray::Decimal(_) => "text[]::numeric[]",
+        }
+    }
 }
 
 impl Param {
@@ -95,6 +144,7 @@ impl Param {
             Param::Boolean(_) => Param::Boolean(None),
             Param::Blob(_) => Param::Blob(None),
             Param::Decimal(_) => Param::Decimal(None),
+            Param::Array(_) => unreachable!("rows hold single values, never arrays"),
         }
     }
 }
@@ -144,15 +194,9 @@ pub(crate) struct StatementCache {
     texts: HashMap<(&'static str, &'static str, usize), String>,
 }
 
-/// The most bind parameters one statement may carry.
-fn parameter_limit(backend: Backend) -> usize {
-    match backend {
-        // SQLITE_MAX_VARIABLE_NUMBER of the bundled SQLite.
-        Backend::Sqlite => 32_766,
-        // PostgreSQL's wire protocol counts parameters in an unsigned 16-bit integer.
-        Backend::Postgres => 65_535,
-    }
-}
+/// The most bind parameters one SQLite statement may carry: SQLITE_MAX_VARIABLE_NUMBER of
+/// the bundled SQLite. (PostgreSQL statements carry one array per column.)
+const SQLITE_PARAMETER_LIMIT: usize = 32_766;
 
 /// Inserts the rows, as few statements as the parameter limit allows, and returns how many
 /// rows were written.
@@ -264,13 +308,15 @@ const MAX_ROWS_PER_STATEMENT: usize = 256;
 /// The fewest row slots a statement has: smaller chunks are padded up to it.
 const MIN_ROWS_PER_STATEMENT: usize = 8;
 
-/// Splits the rows into statements under the parameter limit, making sure the cache holds the
-/// SQL text of each, and returns each statement's key with its parameters.
+/// Splits the rows into statements, making sure the cache holds the SQL text of each, and
+/// returns each statement's key with its parameters.
 ///
 /// Row counts differ from batch to batch, and a statement text for every count would be
-/// prepared anew each time (in SQLite, compiling a 200-row INSERT costs about as much as
-/// running it). So a statement has a power-of-two number of row slots, and the slots a chunk
-/// does not fill are padded with all-NULL rows that the statement's `WHERE column1 IS NOT
+/// prepared anew each time (compiling a 200-row INSERT costs about as much as running it).
+/// PostgreSQL therefore receives each column as one array, `INSERT ... SELECT * FROM
+/// UNNEST($1::int8[], $2::text[], ...)`: one short text per table whatever the row count. SQLite
+/// has no arrays, so there a statement has a power-of-two number of row slots, and the slots a
+/// chunk does not fill are padded with all-NULL rows that the statement's `WHERE column1 IS NOT
 /// NULL` drops; a table thus needs at most six statement texts. This is why the first column
 /// of every table written here must never be NULL.
 pub(crate) fn plan(
@@ -279,19 +325,71 @@ pub(crate) fn plan(
     rows: Rows,
     suffix: &'static str,
 ) -> Vec<Statement> {
+    match backend {
+        Backend::Sqlite => plan_values(cache, rows, suffix),
+        Backend::Postgres => plan_arrays(cache, rows, suffix),
+    }
+}
+
+/// Rows per PostgreSQL statement: the arrays have no limit, but memory should.
+const ROWS_PER_ARRAY_STATEMENT: usize = 4096;
+
+fn plan_arrays(cache: &mut StatementCache, rows: Rows, suffix: &'static str) -> Vec<Statement> {
     let width = rows.columns.len();
-    let rows_per_statement = (parameter_limit(backend) / width).min(MAX_ROWS_PER_STATEMENT);
-    // The padding row: NULLs typed like the first row's values, which also tells which
-    // placeholders need a cast.
+    let mut remaining = rows.len();
+    let mut params = rows.params.into_iter();
+    let mut statements = Vec::new();
+    while remaining > 0 {
+        let size = remaining.min(ROWS_PER_ARRAY_STATEMENT);
+        remaining -= size;
+        let mut columns: Vec<ParamArray> = Vec::with_capacity(width);
+        for (index, param) in params.by_ref().take(size * width).enumerate() {
+            if index < width {
+                columns.push(ParamArray::like(&param, size));
+            }
+            columns[index % width].push(param);
+        }
+        // Slot count 0 marks the array form in the cache key; its text fits any row count.
+        let key = (rows.table, suffix, 0);
+        cache
+            .texts
+            .entry(key)
+            .or_insert_with(|| unnest_sql(rows.table, rows.columns, &columns, suffix));
+        statements.push((key, columns.into_iter().map(Param::Array).collect()));
+    }
+    statements
+}
+
+/// `INSERT INTO table (columns) SELECT * FROM UNNEST($1::int8[], $2::text[]) AS v suffix`.
+fn unnest_sql(table: &str, columns: &[&str], arrays: &[ParamArray], suffix: &str) -> String {
+    let mut sql = format!(
+        "INSERT INTO {table} ({}) SELECT * FROM UNNEST(",
+        columns.join(", ")
+    );
+    for (index, array) in arrays.iter().enumerate() {
+        if index > 0 {
+            sql.push_str(", ");
+        }
+        let _ = write!(sql, "${}::{}", index + 1, array.sql_type());
+    }
+    sql.push_str(") AS v");
+    if !suffix.is_empty() {
+        sql.push(' ');
+        sql.push_str(suffix);
+    }
+    sql
+}
+
+/// SQLite's form: multi-row VALUES under the parameter limit, padded to power-of-two slots.
+fn plan_values(cache: &mut StatementCache, rows: Rows, suffix: &'static str) -> Vec<Statement> {
+    let width = rows.columns.len();
+    let rows_per_statement = (SQLITE_PARAMETER_LIMIT / width).min(MAX_ROWS_PER_STATEMENT);
+    // The padding row: NULLs typed like the first row's values.
     let padding: Vec<Param> = rows
         .params
         .iter()
         .take(width)
         .map(Param::null_like)
-        .collect();
-    let numeric: Vec<bool> = padding
-        .iter()
-        .map(|param| matches!(param, Param::Decimal(_)))
         .collect();
     let mut remaining = rows.len();
     let mut params = rows.params.into_iter();
@@ -304,9 +402,10 @@ pub(crate) fn plan(
             .max(MIN_ROWS_PER_STATEMENT)
             .min(rows_per_statement);
         let key = (rows.table, suffix, slots);
-        cache.texts.entry(key).or_insert_with(|| {
-            insert_sql(backend, rows.table, rows.columns, &numeric, slots, suffix)
-        });
+        cache
+            .texts
+            .entry(key)
+            .or_insert_with(|| insert_sql(rows.table, rows.columns, slots, suffix));
         let mut chunk: Vec<Param> = Vec::with_capacity(slots * width);
         chunk.extend(params.by_ref().take(size * width));
         for _ in size..slots {
@@ -317,44 +416,20 @@ pub(crate) fn plan(
     statements
 }
 
-/// `INSERT INTO table (columns) SELECT * FROM (VALUES ($1, $2), ($3, $4)) AS v WHERE column1
-/// IS NOT NULL suffix` on PostgreSQL, with `::numeric` after the placeholders of decimal
-/// columns; on SQLite the same with `?` placeholders.
-fn insert_sql(
-    backend: Backend,
-    table: &str,
-    columns: &[&str],
-    numeric: &[bool],
-    rows: usize,
-    suffix: &str,
-) -> String {
-    let mut sql = String::with_capacity(96 + rows * columns.len() * 8);
+/// `INSERT INTO table (columns) SELECT * FROM (VALUES (?, ?), (?, ?)) AS v WHERE column1 IS
+/// NOT NULL suffix`. SQLite looks up each `$n` placeholder among the names seen so far, which
+/// makes preparing a statement of thousands of them quadratic; a bare `?` is just the next one.
+fn insert_sql(table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
+    let row = format!("({})", vec!["?"; columns.len()].join(", "));
+    let mut sql = String::with_capacity(96 + rows * (row.len() + 2));
     let _ = write!(
         sql,
-        "INSERT INTO {table} ({}) SELECT * FROM (VALUES ",
+        "INSERT INTO {table} ({}) SELECT * FROM (VALUES {row}",
         columns.join(", ")
     );
-    let mut placeholder = 0;
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..columns.len() {
-            placeholder += 1;
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                // SQLite looks up each `$n` among the names seen so far, which makes preparing
-                // a statement of thousands of them quadratic; a bare `?` is just the next one.
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(sql, "${placeholder}");
-                    if numeric.get(column).copied().unwrap_or(false) {
-                        sql.push_str("::numeric");
-                    }
-                }
-            }
-        }
-        sql.push(')');
+    for _ in 1..rows {
+        sql.push_str(", ");
+        sql.push_str(&row);
     }
     sql.push_str(") AS v WHERE column1 IS NOT NULL");
     if !suffix.is_empty() {
@@ -367,36 +442,65 @@ fn insert_sql(
 type QueryOf<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>;
 type QueryAsOf<'q, DB, O> = sqlx::query::QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>;
 
-fn bind<'q, DB>(query: QueryOf<'q, DB>, param: Param) -> QueryOf<'q, DB>
-where
-    DB: Database,
-    Option<String>: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB> + Type<DB>,
-    Option<bool>: Encode<'q, DB> + Type<DB>,
-    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
-{
-    match param {
-        Param::Text(value) | Param::Decimal(value) => query.bind(value),
-        Param::Integer(value) => query.bind(value),
-        Param::Boolean(value) => query.bind(value),
-        Param::Blob(value) => query.bind(value),
+/// Binds a [`Param`] as each backend takes it: single values for both, column arrays for
+/// PostgreSQL alone (SQLite statements are never planned with them).
+pub(crate) trait BindParam: Database {
+    fn bind_param(query: QueryOf<'_, Self>, param: Param) -> QueryOf<'_, Self>;
+    fn bind_param_as<O>(query: QueryAsOf<'_, Self, O>, param: Param) -> QueryAsOf<'_, Self, O>;
+}
+
+/// The match shared by both methods of both implementations; `$arrays` handles the arrays.
+macro_rules! bind_match {
+    ($query:expr, $param:expr, $array:ident => $arrays:expr) => {
+        match $param {
+            Param::Text(value) | Param::Decimal(value) => $query.bind(value),
+            Param::Integer(value) => $query.bind(value),
+            Param::Boolean(value) => $query.bind(value),
+            Param::Blob(value) => $query.bind(value),
+            Param::Array($array) => $arrays,
+        }
+    };
+}
+
+impl BindParam for Sqlite {
+    fn bind_param(query: QueryOf<'_, Self>, param: Param) -> QueryOf<'_, Self> {
+        bind_match!(query, param, _array => unreachable!("SQLite statements bind no arrays"))
+    }
+
+    fn bind_param_as<O>(query: QueryAsOf<'_, Self, O>, param: Param) -> QueryAsOf<'_, Self, O> {
+        bind_match!(query, param, _array => unreachable!("SQLite statements bind no arrays"))
     }
 }
 
-fn query_as_bind<'q, DB, O>(query: QueryAsOf<'q, DB, O>, param: Param) -> QueryAsOf<'q, DB, O>
-where
-    DB: Database,
-    Option<String>: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB> + Type<DB>,
-    Option<bool>: Encode<'q, DB> + Type<DB>,
-    Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
-{
-    match param {
-        Param::Text(value) | Param::Decimal(value) => query.bind(value),
-        Param::Integer(value) => query.bind(value),
-        Param::Boolean(value) => query.bind(value),
-        Param::Blob(value) => query.bind(value),
+impl BindParam for Postgres {
+    fn bind_param(query: QueryOf<'_, Self>, param: Param) -> QueryOf<'_, Self> {
+        bind_match!(query, param, array => match array {
+            ParamArray::Text(values) | ParamArray::Decimal(values) => query.bind(values),
+            ParamArray::Integer(values) => query.bind(values),
+            ParamArray::Boolean(values) => query.bind(values),
+            ParamArray::Blob(values) => query.bind(values),
+        })
     }
+
+    fn bind_param_as<O>(query: QueryAsOf<'_, Self, O>, param: Param) -> QueryAsOf<'_, Self, O> {
+        bind_match!(query, param, array => match array {
+            ParamArray::Text(values) | ParamArray::Decimal(values) => query.bind(values),
+            ParamArray::Integer(values) => query.bind(values),
+            ParamArray::Boolean(values) => query.bind(values),
+            ParamArray::Blob(values) => query.bind(values),
+        })
+    }
+}
+
+fn bind<'q, DB: BindParam>(query: QueryOf<'q, DB>, param: Param) -> QueryOf<'q, DB> {
+    DB::bind_param(query, param)
+}
+
+fn query_as_bind<'q, DB: BindParam, O>(
+    query: QueryAsOf<'q, DB, O>,
+    param: Param,
+) -> QueryAsOf<'q, DB, O> {
+    DB::bind_param_as(query, param)
 }
 
 /// Placeholders for an IN list of `count` values that are a statement's only parameters:
@@ -422,25 +526,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn postgres_casts_decimal_placeholders_and_sqlite_does_not() {
-        let columns = ["activity_id", "value"];
-        let numeric = [false, true];
+    fn sqlite_statements_pad_values_and_postgres_ones_unnest_arrays() {
+        let mut cache = StatementCache::default();
+        let mut rows = Rows::new("budget", &["activity_id", "value"]);
+        rows.push_row([Param::Integer(Some(7)), Param::decimal(Some(1.into()))]);
+        let statements = plan(Backend::Sqlite, &mut cache, rows, "");
         assert_eq!(
-            insert_sql(Backend::Postgres, "budget", &columns, &numeric, 2, ""),
+            cache.texts[&statements[0].0],
+            "INSERT INTO budget (activity_id, value) SELECT * FROM (VALUES (?, ?), (?, ?), \
+             (?, ?), (?, ?), (?, ?), (?, ?), (?, ?), (?, ?)) AS v WHERE column1 IS NOT NULL"
+        );
+
+        let mut rows = Rows::new("budget", &["activity_id", "value"]);
+        rows.push_row([Param::Integer(Some(7)), Param::decimal(Some(1.into()))]);
+        rows.push_row([Param::Integer(Some(8)), Param::Decimal(None)]);
+        let statements = plan(Backend::Postgres, &mut cache, rows, "RETURNING id");
+        assert_eq!(
+            cache.texts[&statements[0].0],
             "INSERT INTO budget (activity_id, value) SELECT * FROM \
-             (VALUES ($1, $2::numeric), ($3, $4::numeric)) AS v WHERE column1 IS NOT NULL"
+             UNNEST($1::int8[], $2::text[]::numeric[]) AS v RETURNING id"
         );
         assert_eq!(
-            insert_sql(
-                Backend::Sqlite,
-                "budget",
-                &columns,
-                &numeric,
-                1,
-                "RETURNING id"
-            ),
-            "INSERT INTO budget (activity_id, value) SELECT * FROM (VALUES (?, ?)) AS v \
-             WHERE column1 IS NOT NULL RETURNING id"
+            statements[0].1,
+            [
+                Param::Array(ParamArray::Integer(vec![Some(7), Some(8)])),
+                Param::Array(ParamArray::Decimal(vec![Some("1".to_owned()), None])),
+            ]
         );
     }
 
