@@ -58,3 +58,40 @@ async fn dropped_session_leaves_nothing(store: &Store) {
     assert_eq!((summary.activities, summary.activities_replaced), (1, 0));
     assert_eq!(store.stats().await.expect("stats").activities, 1);
 }
+
+#[tokio::test]
+async fn an_identifier_repeated_after_its_batch_was_written_replaces_it() {
+    let (store, _url, _folder) = sqlite_store().await;
+    let mut session = store.begin_import("repeats.xml", 10).await.expect("begin");
+    for number in 0..70 {
+        let identifier = format!("XM-DAC-41302-{number}");
+        let activity = activity(
+            &identifier,
+            vec![transaction("3", "1", "USD", "2024-01-01")],
+            vec![],
+        );
+        session.add_activity(activity).await.expect("add activity");
+    }
+    // The first batch is in the database by now; the later copy of its first activity wins.
+    let mut later = activity("XM-DAC-41302-0", vec![], vec![]);
+    later.raw_xml = b"<iati-activity>later</iati-activity>".to_vec();
+    session.add_activity(later).await.expect("add activity");
+    let summary = session.commit(0).await.expect("commit");
+    assert_eq!(
+        (
+            summary.activities,
+            summary.activities_replaced,
+            summary.transactions
+        ),
+        (70, 1, 69)
+    );
+    assert_eq!(
+        store
+            .activity_raw_xml("XM-DAC-41302-0")
+            .await
+            .expect("raw xml"),
+        Some(b"<iati-activity>later</iati-activity>".to_vec())
+    );
+    let stats = store.stats().await.expect("stats");
+    assert_eq!((stats.activities, stats.transactions), (70, 69));
+}

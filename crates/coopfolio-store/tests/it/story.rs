@@ -7,8 +7,8 @@ use coopfolio_iati::model::{Organisation, OrganisationBudget, Value};
 use coopfolio_store::{ImportRunSummary, Store};
 
 use crate::support::{
-    activity, budget, decimal, fatal, ledger_lines, narrative, organisation_ref, sqlite_store,
-    transaction, warning, TestDatabase,
+    activity, budget, decimal, fatal, ledger_lines, narrative, organisation_lines,
+    organisation_ref, sqlite_store, transaction, warning, TestDatabase,
 };
 
 #[tokio::test]
@@ -328,6 +328,15 @@ async fn story(store: &Store, url: &str) -> String {
     );
     let final_stats = stats_json(store).await;
     assert_eq!(final_stats, FINAL_STATS);
+    // The record's own names, budget and XML join what activity refs knew of the ILO.
+    assert_eq!(
+        organisation_lines(url).await,
+        [
+            "GB-GOV-1|10|FCDO|0|-|no xml",
+            "XI-IATI-EC_INTPA|40|European Commission - International Partnerships|2|965100000.00|xml",
+            "XM-DAC-41302|40|International Labour Organization|2|965100000.00|xml",
+        ]
+    );
 
     let runs = store.import_runs(10).await.expect("import runs");
     let files: Vec<&str> = runs.iter().map(|run| run.file.as_str()).collect();

@@ -152,6 +152,57 @@ pub async fn ledger_lines(url: &str) -> Vec<String> {
     lines
 }
 
+/// The organisations as `ref|type|name|names|budget value|xml` lines, sorted, read straight
+/// from the database at `url`.
+pub async fn organisation_lines(url: &str) -> Vec<String> {
+    const ORGANISATIONS: &str = "SELECT o.ref, o.type, o.name, \
+        (SELECT COUNT(*) FROM organisation_name n WHERE n.organisation_id = o.id), \
+        (SELECT CAST(b.value AS TEXT) FROM organisation_budget b WHERE b.organisation_id = o.id), \
+        CASE WHEN o.raw_xml IS NULL THEN 'no xml' ELSE 'xml' END FROM organisation o";
+    type Line = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<String>,
+        String,
+    );
+    let rows: Vec<Line> = if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("connecting");
+        let rows = sqlx::query_as(ORGANISATIONS)
+            .fetch_all(&pool)
+            .await
+            .expect("organisations");
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("connecting");
+        let rows = sqlx::query_as(ORGANISATIONS)
+            .fetch_all(&pool)
+            .await
+            .expect("organisations");
+        pool.close().await;
+        rows
+    };
+    let text = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
+    let mut lines: Vec<String> = rows
+        .into_iter()
+        .map(|row| {
+            format!(
+                "{}|{}|{}|{}|{}|{}",
+                text(row.0),
+                text(row.1),
+                text(row.2),
+                row.3,
+                text(row.4),
+                row.5
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
 pub fn decimal(text: &str) -> Decimal {
     Decimal::from_str(text).expect("a decimal literal")
 }
