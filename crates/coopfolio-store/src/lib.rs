@@ -24,10 +24,11 @@ mod stats;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::Connection;
 
 pub use error::StoreError;
 pub use import::{ImportRunSummary, ImportSession};
@@ -93,10 +94,21 @@ impl Store {
                 .pragma("cache_size", "-16384")
                 .pragma("wal_autocheckpoint", "4096")
                 .pragma("temp_store", "memory");
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            // A new database may be asked for in a folder that does not exist yet, such as
+            // `sqlite://data/coopfolio.db` in a fresh checkout.
+            if !in_memory {
+                if let Some(folder) = options.get_filename().parent() {
+                    if !folder.as_os_str().is_empty() {
+                        std::fs::create_dir_all(folder)
+                            .map_err(|error| connect_error(sqlx::Error::Io(error)))?;
+                    }
+                }
+            }
             let mut pool_options = SqlitePoolOptions::new().max_connections(8);
             // An in-memory database lives only while a connection to it is open, so the pool
             // must never close its last one.
-            if url.contains(":memory:") || url.contains("mode=memory") {
+            if in_memory {
                 pool_options = pool_options
                     .min_connections(1)
                     .idle_timeout(None)
@@ -115,9 +127,16 @@ impl Store {
                 })?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+            // The pool retries a refused connection until its acquire timeout (30 s); one
+            // direct connection first makes a wrong URL or a server that is down fail at once.
+            let probe = PgConnection::connect_with(&options)
+                .await
+                .map_err(connect_error)?;
+            probe.close().await.ok();
             let pool = PgPoolOptions::new()
                 .max_connections(10)
-                .connect(url)
+                .connect_with(options)
                 .await
                 .map_err(connect_error)?;
             sqlx::migrate!("./migrations/postgres")

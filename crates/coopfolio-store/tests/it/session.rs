@@ -95,3 +95,39 @@ async fn an_identifier_repeated_after_its_batch_was_written_replaces_it() {
     let stats = store.stats().await.expect("stats");
     assert_eq!((stats.activities, stats.transactions), (70, 69));
 }
+
+#[tokio::test]
+async fn an_in_memory_database_keeps_what_was_imported() {
+    let store = Store::connect("sqlite::memory:").await.expect("connecting");
+    assert_eq!(store.backend(), coopfolio_store::Backend::Sqlite);
+    let mut session = store.begin_import("memory.xml", 10).await.expect("begin");
+    session
+        .add_activity(activity(
+            "XM-DAC-41302-1",
+            vec![transaction("3", "2.50", "EUR", "2024-01-01")],
+            vec![],
+        ))
+        .await
+        .expect("add activity");
+    session.commit(0).await.expect("commit");
+    let stats = store.stats().await.expect("stats");
+    assert_eq!((stats.activities, stats.transactions), (1, 1));
+    assert_eq!(stats.transaction_sums[0].sum.to_string(), "2.5");
+}
+
+#[tokio::test]
+async fn an_unknown_scheme_is_refused_and_passwords_stay_out_of_errors() {
+    let error = Store::connect("mysql://user:secret@db/coop")
+        .await
+        .expect_err("no MySQL");
+    assert!(matches!(
+        error,
+        coopfolio_store::StoreError::UnsupportedUrl { .. }
+    ));
+    assert!(!error.to_string().contains("secret"), "{error}");
+    let error = Store::connect("postgres://user:secret@127.0.0.1:1/coop")
+        .await
+        .expect_err("nothing listens on port 1");
+    assert!(matches!(error, coopfolio_store::StoreError::Connect { .. }));
+    assert!(!error.to_string().contains("secret"), "{error}");
+}

@@ -19,7 +19,9 @@ pub const POSTGRES_URL_VARIABLE: &str = "COOPFOLIO_TEST_POSTGRES_URL";
 /// A store on a new SQLite file, with its URL and the folder that must outlive it.
 pub async fn sqlite_store() -> (Store, String, tempfile::TempDir) {
     let folder = tempfile::tempdir().expect("a temporary folder");
-    let url = format!("sqlite://{}", folder.path().join("coopfolio.db").display());
+    // A folder that does not exist yet: connecting creates it along with the file.
+    let path = folder.path().join("data").join("coopfolio.db");
+    let url = format!("sqlite://{}", path.display());
     let store = Store::connect(&url).await.expect("connecting to SQLite");
     (store, url, folder)
 }
