@@ -964,8 +964,8 @@ impl ActivityChildren {
 }
 
 /// Organisations met as refs in a batch (reporting and participating orgs), by ref, with the
-/// first type and name seen for each. Sorted, so concurrent PostgreSQL imports lock the
-/// `organisation` rows in one order and cannot deadlock.
+/// first type and name seen for each. Sorted, so that concurrent PostgreSQL imports inserting
+/// the same new organisations do so in one order and cannot deadlock.
 #[derive(Default)]
 struct OrganisationRefs {
     refs: BTreeMap<String, (Option<String>, Option<String>)>,
@@ -988,21 +988,18 @@ impl OrganisationRefs {
         }
     }
 
-    /// Statements that insert the organisations not yet known and fill in a type or name
-    /// still missing.
+    /// Statements that insert the organisations not yet known.
+    ///
+    /// Known ones are left as they are, even when this batch knows a type or name they lack:
+    /// updating them would lock their rows until the file commits, and on PostgreSQL every
+    /// other import naming the same (usually very common) organisations would wait for it.
+    /// The organisation's own record, from an organisation file, fills them in.
     fn plan(self, backend: Backend, statements: &mut StatementCache) -> Vec<sql::Statement> {
         let mut rows = Rows::new("organisation", &["ref", "type", "name"]);
         for (reference, (kind, name)) in self.refs {
             rows.push_row([Param::text(reference), Param::Text(kind), Param::Text(name)]);
         }
-        sql::plan(
-            backend,
-            statements,
-            rows,
-            "ON CONFLICT (ref) DO UPDATE SET type = COALESCE(organisation.type, excluded.type), \
-             name = COALESCE(organisation.name, excluded.name) \
-             WHERE organisation.type IS NULL OR organisation.name IS NULL",
-        )
+        sql::plan(backend, statements, rows, "ON CONFLICT (ref) DO NOTHING")
     }
 }
 

@@ -131,3 +131,43 @@ async fn an_unknown_scheme_is_refused_and_passwords_stay_out_of_errors() {
     assert!(matches!(error, coopfolio_store::StoreError::Connect { .. }));
     assert!(!error.to_string().contains("secret"), "{error}");
 }
+
+/// On PostgreSQL many files import at once (one job per file). Two open imports naming the
+/// same, already known organisations must not wait for each other.
+#[tokio::test]
+async fn concurrent_imports_on_postgres_do_not_wait_for_each_other() {
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let store = Store::connect(&database.url).await.expect("connecting");
+    let mut first = store.begin_import("known.xml", 10).await.expect("begin");
+    first
+        .add_activity(activity("XM-DAC-41302-KNOWN", vec![], vec![]))
+        .await
+        .expect("add activity");
+    first.commit(0).await.expect("commit");
+
+    let mut left = store.begin_import("left.xml", 10).await.expect("begin");
+    let mut right = store.begin_import("right.xml", 10).await.expect("begin");
+    for number in 0..70 {
+        let activity = activity(&format!("XM-DAC-41302-LEFT-{number}"), vec![], vec![]);
+        left.add_activity(activity).await.expect("add activity");
+    }
+    // The left import has written a batch naming the ILO and FCDO and holds its transaction
+    // open; the right one, naming them too, must go through all the same.
+    let right_import = async {
+        for number in 0..70 {
+            let activity = activity(&format!("XM-DAC-41302-RIGHT-{number}"), vec![], vec![]);
+            right.add_activity(activity).await.expect("add activity");
+        }
+        right.commit(0).await.expect("commit")
+    };
+    let summary = tokio::time::timeout(std::time::Duration::from_secs(10), right_import)
+        .await
+        .expect("the right import waited for the left one");
+    assert_eq!(summary.activities, 70);
+    assert_eq!(left.commit(0).await.expect("commit").activities, 70);
+    assert_eq!(store.stats().await.expect("stats").activities, 141);
+    store.close().await;
+    database.drop_database().await;
+}

@@ -62,15 +62,39 @@ impl TestDatabase {
         })
     }
 
-    pub async fn drop_database(self) {
-        let mut admin = sqlx::PgConnection::connect(&self.admin_url)
-            .await
-            .expect("connecting to the PostgreSQL test server");
-        sqlx::query(&format!("DROP DATABASE \"{}\" WITH (FORCE)", self.name))
-            .execute(&mut admin)
-            .await
-            .expect("dropping the test database");
+    pub async fn drop_database(mut self) {
+        drop_test_database(&self.admin_url, &self.name).await;
+        self.name.clear();
     }
+}
+
+/// A test that panics before [`TestDatabase::drop_database`] still drops its database.
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
+        let (admin_url, name) = (self.admin_url.clone(), std::mem::take(&mut self.name));
+        // Drop cannot await, and may run inside a runtime, so a thread of its own does it.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(drop_test_database(&admin_url, &name));
+        })
+        .join();
+    }
+}
+
+async fn drop_test_database(admin_url: &str, name: &str) {
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connecting to the PostgreSQL test server");
+    sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("dropping the test database");
 }
 
 /// The URL with its database name (the path) replaced, query string kept.
