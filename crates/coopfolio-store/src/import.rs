@@ -4,9 +4,10 @@
 //! Records are buffered and written in batches, because sqlx's SQLite driver pays a thread round
 //! trip per statement: a batch of activities costs one SELECT (which identifiers exist already),
 //! at most one DELETE (replacing them, children going with them by ON DELETE CASCADE), one
-//! multi-row INSERT into `activity` returning the new ids, and one multi-row INSERT per child
-//! table. The funding ledger is derived at commit by one INSERT ... SELECT per source table,
-//! which moves no rows through the driver at all.
+//! multi-row INSERT into `activity` returning the new ids, and one or two multi-row INSERTs per
+//! child table, each bound while the one before runs. The funding ledger is derived at commit
+//! by one INSERT ... SELECT over the run's transactions and budgets, which moves no rows
+//! through the driver at all.
 //!
 //! The `import_run` row is inserted when the session begins, inside its transaction, so that
 //! activities and diagnostics can refer to it; it is invisible to everyone else until commit,
