@@ -27,6 +27,13 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// A record refers by key to another that is neither being saved nor stored.
+    #[error("{referenced_by} refers to {what} '{key}', which is not stored")]
+    UnknownKey {
+        what: &'static str,
+        key: String,
+        referenced_by: String,
+    },
     /// A value read back from the database is not what the store wrote (a hand-edited row, say).
     #[error("invalid value in the database while {operation}: {detail}")]
     InvalidStoredValue {

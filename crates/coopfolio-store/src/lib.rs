@@ -16,7 +16,10 @@
 
 mod clock;
 mod error;
+pub mod figures;
 mod import;
+pub mod partnership;
+pub mod rates;
 mod runs;
 mod sql;
 mod stats;
@@ -32,6 +35,8 @@ use sqlx::Connection;
 
 pub use error::StoreError;
 pub use import::{ImportRunSummary, ImportSession};
+pub use partnership::{PartnershipRecords, PartnershipSummary};
+pub use rates::Converter;
 pub use runs::{ImportRun, StoredDiagnostic};
 pub use stats::{Stats, TransactionSum};
 

@@ -1,0 +1,775 @@
+//! The figures the product shows, each computed from the records when it is asked for and
+//! returned with its method note: what was counted, over which days, how it was converted and
+//! what was withheld. The definitions are the contract written in `coopfolio-demo`'s `lib.rs`:
+//!
+//! * contributions on the **approved** basis are the agreement ledger's `commitment` entries
+//!   (one per partner share of a signed, active or closed agreement, at the signature date), on
+//!   the **received** basis its `receipt` entries (instalments received, at the received date);
+//!   voluntary modalities only; the regular budget is shown apart, never in these totals;
+//! * a contributor ranking credits each share to the contributor its partner rolls up into;
+//! * programmes and projects are active in a period when they start by its last day and end on
+//!   or after its first day, or have no end; countries reached are their recipient countries.
+//!
+//! Sums are exact: PostgreSQL adds NUMERIC in SQL; SQLite would add TEXT as floats, so there the
+//! amounts are read out and added with `rust_decimal`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use coopfolio_core::country::Countries;
+use coopfolio_core::modality::Modality;
+use coopfolio_core::partner_group::PartnerGroup;
+use coopfolio_core::period::{Period, PeriodRule};
+use coopfolio_core::policy_area::PolicyAreaMap;
+use coopfolio_core::reference::Names;
+use coopfolio_core::rollup::Rollups;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::sql::dispatch;
+use crate::stats::parse_decimal;
+use crate::{Pool, Store, StoreError};
+
+/// The setting that pairs years into bienniums: "true" (2022-23) or "false" (2021-22).
+pub const BIENNIUM_STARTS_EVEN: &str = "biennium_starts_even";
+/// The setting naming the organisation whose activities make the portfolio (an IATI
+/// organisation identifier); without it every stored activity counts.
+pub const ORGANISATION_REF: &str = "organisation_ref";
+
+/// Which money a contribution figure counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// Agreements signed, active or closed, at their signature date.
+    Approved,
+    /// Instalments received, at the date they arrived.
+    Received,
+}
+
+impl Basis {
+    fn ledger_kind(self) -> &'static str {
+        match self {
+            Basis::Approved => "commitment",
+            Basis::Received => "receipt",
+        }
+    }
+}
+
+/// A figure and how it was computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figure<T> {
+    pub value: T,
+    pub method: MethodNote,
+}
+
+/// How a figure was computed, in terms a reader can check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodNote {
+    /// What is counted, in a sentence.
+    pub basis: String,
+    /// "2022-23" or "2022".
+    pub period: String,
+    pub first_day: String,
+    pub last_day: String,
+    /// The modalities included, by code.
+    pub modalities: Vec<&'static str>,
+    /// The partner groups included, by code.
+    pub partner_groups: Vec<&'static str>,
+    pub hierarchy_rule: String,
+    pub revised_budget_rule: String,
+    pub conversion: ConversionNote,
+    pub withheld: Withheld,
+}
+
+/// How amounts were converted to US dollars.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversionNote {
+    pub rule: String,
+    /// The rate sources of the entries counted.
+    pub sources: Vec<String>,
+    /// Entries counted, all converted.
+    pub entries_converted: u64,
+    /// Entries left out because no rate could convert them.
+    pub entries_without_rate: u64,
+}
+
+/// What a figure leaves out or does not itemise.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Withheld {
+    /// Entries that would count but have no rate: listed, never counted as zero.
+    pub without_rate: Vec<WithheldEntry>,
+    /// Confidential agreements counted in the totals but never itemised.
+    pub confidential_agreements: u64,
+    pub note: String,
+}
+
+/// One entry left out for want of a rate. A confidential agreement's entry is listed without
+/// its agreement or partner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WithheldEntry {
+    pub agreement: Option<String>,
+    pub partner: Option<String>,
+    pub date: Option<String>,
+    pub amount: String,
+    pub currency: Option<String>,
+}
+
+/// Voluntary contributions of a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contributions {
+    #[serde(serialize_with = "cents")]
+    pub total_usd: Decimal,
+    pub by_modality: Vec<Amount>,
+    pub by_partner_group: Vec<Amount>,
+    /// By modality × partner group, both codes as "modality/partner_group".
+    pub by_modality_and_partner_group: Vec<Amount>,
+    pub ranking: Vec<RankedContributor>,
+}
+
+/// An amount in US dollars under a code.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Amount {
+    pub code: String,
+    #[serde(serialize_with = "cents")]
+    pub usd: Decimal,
+}
+
+/// One line of a contributor ranking.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankedContributor {
+    pub rank: u32,
+    /// The roll-up code ("united-nations") or the partner's key.
+    pub code: String,
+    pub names: Names,
+    #[serde(serialize_with = "cents")]
+    pub usd: Decimal,
+}
+
+/// The portfolio of a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Portfolio {
+    pub programmes_active: u64,
+    pub countries: u64,
+    /// Countries reached per ILO region.
+    pub countries_by_region: Vec<Count>,
+    /// Active programmes and projects per ILO region of their recipient countries.
+    pub programmes_by_region: Vec<Count>,
+    /// Active programmes and projects per policy area (set by hand, else mapped from sectors).
+    pub programmes_by_policy_area: Vec<Count>,
+}
+
+/// A count under a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub code: String,
+    pub count: u64,
+}
+
+const HIERARCHY_CONTRIBUTIONS: &str = "contributions are counted from agreements, never from \
+    activities, so a programme and its projects cannot both add to them";
+const NO_REVISED_BUDGETS: &str = "not applicable: agreements, not budgets, are counted";
+const CONVERSION_RULE: &str = "each entry converted at its own date: the month's average rate, \
+    else the year's, stored rates before the bundled ones, rounded half away from zero to the \
+    cent; an entry without a rate is listed here and left out, never counted as zero";
+
+impl Store {
+    /// A setting's value, if set.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_scalar("SELECT value FROM setting WHERE key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(StoreError::query("reading a setting"))
+    }
+
+    /// Sets a setting, replacing any value it had.
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        dispatch!(&self.pool, Pool, pool => {
+            sqlx::query(
+                "INSERT INTO setting (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .map_err(StoreError::query("saving a setting"))?;
+        Ok(())
+    }
+
+    /// The period rule in force: the `biennium_starts_even` setting, else even-start bienniums.
+    pub async fn period_rule(&self) -> Result<PeriodRule, StoreError> {
+        Ok(match self.setting(BIENNIUM_STARTS_EVEN).await?.as_deref() {
+            Some("false") => PeriodRule {
+                biennium_starts_even: false,
+            },
+            _ => PeriodRule::default(),
+        })
+    }
+
+    /// The latest biennium in which an agreement was signed, if any was.
+    pub async fn latest_biennium_with_contributions(&self) -> Result<Option<Period>, StoreError> {
+        let latest: Option<String> = dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_scalar(
+                "SELECT MAX(date) FROM ledger_entry WHERE kind = 'commitment' \
+                 AND agreement_id IS NOT NULL",
+            )
+            .fetch_one(pool)
+            .await
+        })
+        .map_err(StoreError::query(
+            "finding the latest period with contributions",
+        ))?;
+        let rule = self.period_rule().await?;
+        Ok(latest.and_then(|date| rule.biennium_of(&date).ok()))
+    }
+
+    /// Voluntary contributions of a period on a basis: the total, by modality, by partner
+    /// group, by both, and the contributor ranking.
+    pub async fn contributions(
+        &self,
+        period: Period,
+        basis: Basis,
+    ) -> Result<Figure<Contributions>, StoreError> {
+        let operation = "computing contributions";
+        let first_day = period.first_day();
+        let day_after = format!("{:04}-01-01", period.last_year() + 1);
+        let kind = basis.ledger_kind();
+        const FROM: &str = "FROM ledger_entry l JOIN agreement a ON a.id = l.agreement_id \
+            JOIN partner p ON p.id = l.partner_id \
+            WHERE l.kind = $1 AND l.date >= $2 AND l.date < $3 AND l.modality <> 'regular_budget'";
+
+        let groups: Vec<(String, i64, Decimal, u64)> = match &self.pool {
+            Pool::Postgres(pool) => {
+                let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(&format!(
+                    "SELECT l.modality, l.partner_id, SUM(l.usd_amount)::text, COUNT(*) {FROM} \
+                     AND l.conversion_status = 'converted' GROUP BY l.modality, l.partner_id"
+                ))
+                .bind(kind)
+                .bind(&first_day)
+                .bind(&day_after)
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::query(operation))?;
+                rows.into_iter()
+                    .map(|(modality, partner, usd, count)| {
+                        Ok((
+                            modality,
+                            partner,
+                            parse_decimal(&usd, operation)?,
+                            count as u64,
+                        ))
+                    })
+                    .collect::<Result<_, StoreError>>()?
+            }
+            Pool::Sqlite(pool) => {
+                let rows: Vec<(String, i64, String)> = sqlx::query_as(&format!(
+                    "SELECT l.modality, l.partner_id, l.usd_amount {FROM} \
+                     AND l.conversion_status = 'converted'"
+                ))
+                .bind(kind)
+                .bind(&first_day)
+                .bind(&day_after)
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::query(operation))?;
+                let mut sums: BTreeMap<(String, i64), (Decimal, u64)> = BTreeMap::new();
+                for (modality, partner, usd) in rows {
+                    let sum = sums.entry((modality, partner)).or_default();
+                    sum.0 += parse_decimal(&usd, operation)?;
+                    sum.1 += 1;
+                }
+                sums.into_iter()
+                    .map(|((modality, partner), (usd, count))| (modality, partner, usd, count))
+                    .collect()
+            }
+        };
+
+        type Unconverted = (String, String, bool, Option<String>, String, Option<String>);
+        let (unconverted, confidential, sources): (Vec<Unconverted>, i64, Vec<Option<String>>) =
+            dispatch!(&self.pool, Pool, pool => async {
+                let unconverted = sqlx::query_as(&format!(
+                    "SELECT a.key, p.key, a.confidential, l.date, CAST(l.amount AS TEXT), \
+                     l.currency {FROM} AND l.conversion_status <> 'converted' ORDER BY l.date, a.key, p.key"
+                ))
+                .bind(kind)
+                .bind(&first_day)
+                .bind(&day_after)
+                .fetch_all(pool)
+                .await?;
+                let confidential = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(DISTINCT a.id) {FROM} AND a.confidential = $4"
+                ))
+                .bind(kind)
+                .bind(&first_day)
+                .bind(&day_after)
+                .bind(true)
+                .fetch_one(pool)
+                .await?;
+                let sources = sqlx::query_scalar(&format!(
+                    "SELECT DISTINCT l.rate_source {FROM} AND l.conversion_status = 'converted'"
+                ))
+                .bind(kind)
+                .bind(&first_day)
+                .bind(&day_after)
+                .fetch_all(pool)
+                .await?;
+                Ok::<_, sqlx::Error>((unconverted, confidential, sources))
+            }.await)
+            .map_err(StoreError::query(operation))?;
+
+        let partners = self.partner_index().await?;
+        let mut total_usd = Decimal::ZERO;
+        let mut by_modality: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut by_group: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut by_both: BTreeMap<String, Decimal> = BTreeMap::new();
+        let mut by_contributor: HashMap<String, (Names, Decimal)> = HashMap::new();
+        let mut entries_converted = 0;
+        for (modality, partner_id, usd, count) in groups {
+            let partner =
+                partners
+                    .get(&partner_id)
+                    .ok_or_else(|| StoreError::InvalidStoredValue {
+                        operation,
+                        detail: format!(
+                            "ledger entry names partner row {partner_id}, which is missing"
+                        ),
+                    })?;
+            total_usd += usd;
+            entries_converted += count;
+            *by_modality.entry(modality.clone()).or_default() += usd;
+            *by_group.entry(partner.group.clone()).or_default() += usd;
+            *by_both
+                .entry(format!("{modality}/{}", partner.group))
+                .or_default() += usd;
+            let (code, names) = match partner
+                .rollup_code
+                .as_deref()
+                .and_then(|code| Rollups::bundled().target(code))
+            {
+                Some(target) => (target.code.clone(), Names::from(target)),
+                None => (
+                    partner
+                        .rollup_code
+                        .clone()
+                        .unwrap_or_else(|| partner.key.clone()),
+                    partner.names.clone(),
+                ),
+            };
+            by_contributor
+                .entry(code)
+                .or_insert((names, Decimal::ZERO))
+                .1 += usd;
+        }
+        let mut ranking: Vec<RankedContributor> = by_contributor
+            .into_iter()
+            .map(|(code, (names, usd))| RankedContributor {
+                rank: 0,
+                code,
+                names,
+                usd,
+            })
+            .collect();
+        ranking.sort_by(|a, b| b.usd.cmp(&a.usd).then_with(|| a.code.cmp(&b.code)));
+        for (index, line) in ranking.iter_mut().enumerate() {
+            line.rank = index as u32 + 1;
+        }
+        let amounts = |map: BTreeMap<String, Decimal>| -> Vec<Amount> {
+            let mut amounts: Vec<Amount> = map
+                .into_iter()
+                .map(|(code, usd)| Amount { code, usd })
+                .collect();
+            amounts.sort_by(|a, b| b.usd.cmp(&a.usd).then_with(|| a.code.cmp(&b.code)));
+            amounts
+        };
+
+        let without_rate: Vec<WithheldEntry> = unconverted
+            .into_iter()
+            .map(
+                |(agreement, partner, confidential, date, amount, currency)| WithheldEntry {
+                    agreement: (!confidential).then_some(agreement),
+                    partner: (!confidential).then_some(partner),
+                    date,
+                    amount,
+                    currency,
+                },
+            )
+            .collect();
+        let mut sources: Vec<String> = sources.into_iter().flatten().collect();
+        sources.sort();
+        let confidential = confidential as u64;
+        let method = MethodNote {
+            basis: match basis {
+                Basis::Approved => "approved: the partner shares of agreements signed, active or closed, at their signature date".to_owned(),
+                Basis::Received => "received: instalments received, split across the agreement's partners by their shares, at the date they arrived".to_owned(),
+            },
+            period: period_label(period),
+            first_day,
+            last_day: period.last_day(),
+            modalities: Modality::ALL.iter().filter(|m| m.is_voluntary()).map(|m| m.code()).collect(),
+            partner_groups: PartnerGroup::ALL.iter().map(|g| g.code()).collect(),
+            hierarchy_rule: HIERARCHY_CONTRIBUTIONS.to_owned(),
+            revised_budget_rule: NO_REVISED_BUDGETS.to_owned(),
+            conversion: ConversionNote {
+                rule: CONVERSION_RULE.to_owned(),
+                sources,
+                entries_converted,
+                entries_without_rate: without_rate.len() as u64,
+            },
+            withheld: Withheld {
+                note: format!(
+                    "{} entries without a rate left out; {confidential} confidential agreements counted in the totals and never itemised",
+                    without_rate.len()
+                ),
+                without_rate,
+                confidential_agreements: confidential,
+            },
+        };
+        Ok(Figure {
+            value: Contributions {
+                total_usd,
+                by_modality: amounts(by_modality),
+                by_partner_group: amounts(by_group),
+                by_modality_and_partner_group: amounts(by_both),
+                ranking,
+            },
+            method,
+        })
+    }
+
+    /// The agreements signed in a period, as a public list: a confidential agreement is left
+    /// out (it still counts in every total), and the count of those left out is returned.
+    pub async fn public_agreements(
+        &self,
+        period: Period,
+    ) -> Result<(Vec<String>, u64), StoreError> {
+        let rows: Vec<(String, bool)> = dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_as(
+                "SELECT key, confidential FROM agreement WHERE signature_date >= $1 \
+                 AND signature_date < $2 ORDER BY signature_date, key",
+            )
+            .bind(period.first_day())
+            .bind(format!("{:04}-01-01", period.last_year() + 1))
+            .fetch_all(pool)
+            .await
+        })
+        .map_err(StoreError::query("listing agreements"))?;
+        let hidden = rows.iter().filter(|row| row.1).count() as u64;
+        Ok((
+            rows.into_iter()
+                .filter(|row| !row.1)
+                .map(|row| row.0)
+                .collect(),
+            hidden,
+        ))
+    }
+
+    /// The portfolio of a period: programmes and projects active, countries reached, by ILO
+    /// region and by policy area. Only the organisation's own activities count when the
+    /// `organisation_ref` setting names it.
+    pub async fn portfolio(&self, period: Period) -> Result<Figure<Portfolio>, StoreError> {
+        let operation = "computing the portfolio";
+        let organisation = self.setting(ORGANISATION_REF).await?;
+        let first_day = period.first_day();
+        let day_after = format!("{:04}-01-01", period.last_year() + 1);
+        let mut active = "a.start_date IS NOT NULL AND a.start_date < $1 \
+            AND (a.end_date IS NULL OR a.end_date >= $2)"
+            .to_owned();
+        if organisation.is_some() {
+            active.push_str(" AND a.reporting_org_ref = $3");
+        }
+        let queries = [
+            format!("SELECT a.id, CAST('' AS TEXT) FROM activity a WHERE {active}"),
+            format!("SELECT a.id, rc.code FROM activity a JOIN recipient_country rc ON rc.activity_id = a.id WHERE {active}"),
+            format!("SELECT a.id, pa.policy_area FROM activity a JOIN activity_policy_area pa ON pa.activity_identifier = a.iati_identifier WHERE {active}"),
+            format!("SELECT a.id, s.code FROM activity a JOIN sector s ON s.activity_id = a.id WHERE {active} AND (s.vocabulary IS NULL OR s.vocabulary = '1')"),
+        ];
+        let mut results: Vec<Vec<(i64, String)>> = Vec::new();
+        for sql in &queries {
+            let rows: Vec<(i64, String)> = dispatch!(&self.pool, Pool, pool => {
+                let mut query = sqlx::query_as(sql).bind(&day_after).bind(&first_day);
+                if let Some(organisation) = &organisation {
+                    query = query.bind(organisation);
+                }
+                query.fetch_all(pool).await
+            })
+            .map_err(StoreError::query(operation))?;
+            results.push(rows);
+        }
+        let [activities, countries, hand_set, sectors]: [Vec<(i64, String)>; 4] =
+            results.try_into().expect("four queries");
+
+        let table = Countries::bundled();
+        let mut reached: BTreeSet<String> = BTreeSet::new();
+        let mut programmes_by_region: BTreeMap<&'static str, BTreeSet<i64>> = BTreeMap::new();
+        for (activity, code) in &countries {
+            let code = code.trim().to_ascii_uppercase();
+            if let Some(country) = table.get(&code) {
+                programmes_by_region
+                    .entry(country.region.code())
+                    .or_default()
+                    .insert(*activity);
+            }
+            reached.insert(code);
+        }
+        let mut countries_by_region: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for code in &reached {
+            let region = table
+                .get(code)
+                .map_or("unknown", |country| country.region.code());
+            *countries_by_region.entry(region).or_default() += 1;
+        }
+        let mut areas: BTreeMap<&'static str, BTreeSet<i64>> = BTreeMap::new();
+        let with_hand_set: BTreeSet<i64> = hand_set.iter().map(|row| row.0).collect();
+        for (activity, area) in &hand_set {
+            if let Ok(area) = area.parse::<coopfolio_core::policy_area::PolicyArea>() {
+                areas.entry(area.code()).or_default().insert(*activity);
+            }
+        }
+        let map = PolicyAreaMap::bundled();
+        for (activity, sector) in &sectors {
+            if with_hand_set.contains(activity) {
+                continue;
+            }
+            for area in map.areas_for_sector(sector.trim()) {
+                areas.entry(area.code()).or_default().insert(*activity);
+            }
+        }
+        let counts = |map: BTreeMap<&'static str, u64>| -> Vec<Count> {
+            map.into_iter()
+                .map(|(code, count)| Count {
+                    code: code.to_owned(),
+                    count,
+                })
+                .collect()
+        };
+        let sets = |map: BTreeMap<&'static str, BTreeSet<i64>>| -> Vec<Count> {
+            map.into_iter()
+                .map(|(code, set)| Count {
+                    code: code.to_owned(),
+                    count: set.len() as u64,
+                })
+                .collect()
+        };
+        let method = MethodNote {
+            basis: format!(
+                "activities{} that start (actual date, else planned) by the period's last day and end (actual, else planned) on or after its first day, or have no end; countries are their distinct recipient countries",
+                organisation.as_deref().map(|o| format!(" reported by {o}")).unwrap_or_default()
+            ),
+            period: period_label(period),
+            first_day,
+            last_day: period.last_day(),
+            modalities: Vec::new(),
+            partner_groups: Vec::new(),
+            hierarchy_rule: "programmes and projects are counted alike: a programme and each of its projects count once each".to_owned(),
+            revised_budget_rule: "not applicable: activities are counted, not budgets".to_owned(),
+            conversion: ConversionNote {
+                rule: "not applicable: no money is counted".to_owned(),
+                sources: Vec::new(),
+                entries_converted: 0,
+                entries_without_rate: 0,
+            },
+            withheld: Withheld {
+                note: "nothing withheld".to_owned(),
+                ..Withheld::default()
+            },
+        };
+        Ok(Figure {
+            value: Portfolio {
+                programmes_active: activities.len() as u64,
+                countries: reached.len() as u64,
+                countries_by_region: counts(countries_by_region),
+                programmes_by_region: sets(programmes_by_region),
+                programmes_by_policy_area: sets(areas),
+            },
+            method,
+        })
+    }
+
+    /// The budgets of the organisation's programmes and projects for a period, in US dollars:
+    /// budget periods starting in it; a revised budget replaces the original of the same
+    /// activity and start; a project whose parent programme is stored is left to the parent,
+    /// so that a programme and its projects are never both summed.
+    pub async fn portfolio_budget(&self, period: Period) -> Result<Figure<Decimal>, StoreError> {
+        let operation = "computing the portfolio budget";
+        let organisation = self.setting(ORGANISATION_REF).await?;
+        let mut sql = "SELECT a.id, a.iati_identifier, b.type, b.period_start, CAST(l.usd_amount AS TEXT), \
+             l.conversion_status, CAST(l.amount AS TEXT), l.currency, l.rate_source \
+             FROM ledger_entry l JOIN budget b ON b.id = l.source_id JOIN activity a ON a.id = l.activity_id \
+             WHERE l.kind = 'budget' AND l.source_table = 'budget' AND b.period_start >= $1 \
+             AND b.period_start < $2 AND NOT EXISTS (SELECT 1 FROM related_activity r \
+             JOIN activity parent ON parent.iati_identifier = r.iati_identifier \
+             WHERE r.activity_id = a.id AND r.type = '1')"
+            .to_owned();
+        if organisation.is_some() {
+            sql.push_str(" AND a.reporting_org_ref = $3");
+        }
+        type Row = (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let first_day = period.first_day();
+        let day_after = format!("{:04}-01-01", period.last_year() + 1);
+        let rows: Vec<Row> = dispatch!(&self.pool, Pool, pool => {
+            let mut query = sqlx::query_as(&sql).bind(&first_day).bind(&day_after);
+            if let Some(organisation) = &organisation {
+                query = query.bind(organisation);
+            }
+            query.fetch_all(pool).await
+        })
+        .map_err(StoreError::query(operation))?;
+        let revised: BTreeSet<(i64, Option<String>)> = rows
+            .iter()
+            .filter(|row| row.2.as_deref() == Some("2"))
+            .map(|row| (row.0, row.3.clone()))
+            .collect();
+        let mut total = Decimal::ZERO;
+        let mut converted = 0;
+        let mut without_rate = Vec::new();
+        let mut sources = BTreeSet::new();
+        for (activity, identifier, kind, start, usd, status, amount, currency, source) in rows {
+            if kind.as_deref() != Some("2") && revised.contains(&(activity, start.clone())) {
+                continue;
+            }
+            match (status.as_str(), usd) {
+                ("converted", Some(usd)) => {
+                    total += parse_decimal(&usd, operation)?;
+                    converted += 1;
+                    sources.extend(source);
+                }
+                _ => without_rate.push(WithheldEntry {
+                    agreement: None,
+                    partner: Some(identifier),
+                    date: start,
+                    amount,
+                    currency,
+                }),
+            }
+        }
+        let method = MethodNote {
+            basis: "budget: the budgets of programmes and projects whose budget period starts in the period".to_owned(),
+            period: period_label(period),
+            first_day,
+            last_day: period.last_day(),
+            modalities: Vec::new(),
+            partner_groups: Vec::new(),
+            hierarchy_rule: "a project whose parent programme is stored is left out: the parent's budget counts, never both".to_owned(),
+            revised_budget_rule: "a revised budget replaces the original of the same activity and period".to_owned(),
+            conversion: ConversionNote {
+                rule: CONVERSION_RULE.to_owned(),
+                sources: sources.into_iter().collect(),
+                entries_converted: converted,
+                entries_without_rate: without_rate.len() as u64,
+            },
+            withheld: Withheld {
+                note: format!("{} budgets without a rate left out", without_rate.len()),
+                without_rate,
+                confidential_agreements: 0,
+            },
+        };
+        Ok(Figure {
+            value: total,
+            method,
+        })
+    }
+
+    /// Converts again the ledger entries stored `no_rate`, with the rates now at hand; returns
+    /// how many were converted.
+    pub async fn reconvert_ledger(&self) -> Result<u64, StoreError> {
+        let operation = "converting ledger entries that had no rate";
+        let converter = self.converter().await?;
+        let rows: Vec<(i64, String, Option<String>, Option<String>)> =
+            dispatch!(&self.pool, Pool, pool => {
+                sqlx::query_as(
+                    "SELECT id, CAST(amount AS TEXT), currency, date FROM ledger_entry \
+                     WHERE conversion_status = 'no_rate'",
+                )
+                .fetch_all(pool)
+                .await
+            })
+            .map_err(StoreError::query(operation))?;
+        let update = crate::partnership::for_backend(
+            self.backend(),
+            "UPDATE ledger_entry SET usd_amount = $1::numeric, usd_rate = $2::numeric, \
+             rate_date = $3, rate_source = $4, conversion_status = 'converted' WHERE id = $5",
+        );
+        let mut converted = 0;
+        dispatch!(&self.pool, Pool, pool => {
+            let mut tx = pool.begin().await.map_err(StoreError::query(operation))?;
+            for (id, amount, currency, date) in &rows {
+                let amount = parse_decimal(amount, operation)?;
+                let (Some(currency), Some(date)) = (currency, date) else { continue };
+                if let coopfolio_core::rates::Conversion::Converted { usd, rate, rate_period, source, .. } =
+                    converter.to_usd(amount, currency, date)
+                {
+                    sqlx::query(&update)
+                        .bind(usd.to_string())
+                        .bind(rate.to_string())
+                        .bind(rate_period.to_string())
+                        .bind(source.to_string())
+                        .bind(*id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::query(operation))?;
+                    converted += 1;
+                }
+            }
+            tx.commit().await.map_err(StoreError::query(operation))
+        })?;
+        Ok(converted)
+    }
+
+    async fn partner_index(&self) -> Result<HashMap<i64, IndexedPartner>, StoreError> {
+        type Row = (i64, String, String, String, String, String, Option<String>);
+        let rows: Vec<Row> = dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_as(
+                "SELECT id, key, name_en, name_fr, name_es, partner_group, rollup_code FROM partner",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .map_err(StoreError::query("reading partners"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, key, en, fr, es, group, rollup_code)| {
+                (
+                    id,
+                    IndexedPartner {
+                        key,
+                        names: Names { en, fr, es },
+                        group,
+                        rollup_code,
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+struct IndexedPartner {
+    key: String,
+    names: Names,
+    group: String,
+    rollup_code: Option<String>,
+}
+
+/// "2022-23" for a biennium, "2022" for a year.
+pub fn period_label(period: Period) -> String {
+    period.to_string()
+}
+
+/// US dollars as text to the cent ("965100000.00"), never a JSON number a reader would take
+/// for a float.
+pub fn cents<S: serde::Serializer>(usd: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("{:.2}", usd.round_dp(2)))
+}
