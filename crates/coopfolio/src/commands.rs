@@ -11,11 +11,16 @@ use anyhow::Context;
 use coopfolio::import::{self, FileReport, ImportTotals};
 use coopfolio::sample::IATI_SAMPLE;
 use coopfolio_core::codelists::Codelists;
+use coopfolio_core::period::Period;
+use coopfolio_demo::DemoOptions;
 use coopfolio_iati::Severity;
-use coopfolio_store::Store;
+use coopfolio_store::figures::{self, Basis};
+use coopfolio_store::{PartnershipRecords, Store};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::{Cli, CodelistsCommand, Command, DemoArgs, ImportCommand, ImportIatiArgs, StatsArgs};
+use crate::{
+    Cli, CodelistsCommand, Command, DemoArgs, ImportCommand, ImportIatiArgs, ReportArgs, StatsArgs,
+};
 
 /// A mistake in how the program was called, as opposed to a failure while running: exit 2.
 #[derive(Debug)]
@@ -38,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .context("opening the database")?;
     let result = match cli.command {
         Command::Demo(args) => demo(&store, args).await,
+        Command::Report(args) => report(&store, args).await,
         Command::Import(ImportCommand::Iati(args)) => import_iati(&store, args).await,
         Command::Stats(args) => stats(&store, args).await,
         Command::Codelists(CodelistsCommand::Update { dir }) => {
@@ -64,6 +70,15 @@ async fn codelists_in_use(store: &Store) -> anyhow::Result<Arc<Codelists>> {
 
 async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let codelists = codelists_in_use(store).await?;
+    if store
+        .has_synthetic_workspace()
+        .await
+        .context("looking for the demo workspace")?
+    {
+        println!("The synthetic demo workspace is already loaded; it is not loaded again.");
+    } else {
+        load_synthetic_workspace(store, args.seed, args.scale).await?;
+    }
     let mut totals = ImportTotals::default();
     for (label, bytes) in IATI_SAMPLE {
         let report = import::import_source(
@@ -78,15 +93,225 @@ async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<ExitCode> {
         totals.add(&report);
     }
     println!(
-        "Loaded the real IATI sample: {} files, {} activities, {} organisations, {} transactions, {} budgets.",
+        "Loaded the real IATI sample (real data, beside the synthetic workspace): {} files, {} activities, {} organisations, {} transactions, {} budgets.",
         totals.files, totals.activities, totals.organisations, totals.transactions, totals.budgets
     );
+    // Imported amounts in other currencies than US dollars wait for a rate; the bundled and
+    // stored rates convert what they can now.
+    store
+        .reconvert_ledger()
+        .await
+        .context("converting ledger entries to US dollars")?;
     print_stats(store).await?;
+    println!();
+    let period = default_period(store).await?;
+    print_report(store, period).await?;
     if !args.load_only {
         println!();
-        println!("The portal is not part of this version yet; the data above is in the database for `coopfolio stats` and `coopfolio import`.");
+        println!("The portal is not part of this version yet; the data above is in the database for `coopfolio report`, `coopfolio stats` and `coopfolio import`.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Generates the synthetic workspace and stores it: the programmes and projects through the
+/// import path, one at a time, then partners, agreements, partnerships, inquiries and project
+/// extras in one transaction.
+async fn load_synthetic_workspace(store: &Store, seed: u64, scale: u32) -> anyhow::Result<()> {
+    let options = DemoOptions { seed, scale };
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(256);
+    // The generator is synchronous; a thread of its own feeds the import as it goes, so that
+    // memory stays that of a few activities whatever the scale.
+    let generator = std::thread::spawn(move || {
+        coopfolio_demo::generate_activities_streaming(&options, |activity, extras| {
+            // A closed channel means the import failed; its error is reported below.
+            let _ = sender.blocking_send((activity, extras));
+        });
+    });
+    let mut session = store
+        .begin_import("demo workspace (synthetic)", 0)
+        .await
+        .context("starting the demo import")?;
+    let mut project_extras = Vec::new();
+    while let Some((activity, extras)) = receiver.recv().await {
+        session
+            .add_activity(activity)
+            .await
+            .context("storing a demo activity")?;
+        project_extras.push(extras);
+    }
+    generator
+        .join()
+        .map_err(|_| anyhow::anyhow!("the demo generator stopped unexpectedly"))?;
+    let summary = session
+        .commit(0)
+        .await
+        .context("committing the demo import")?;
+    // Agreements, partners, partnerships and inquiries are the same at any scale.
+    let workspace = coopfolio_demo::generate(&DemoOptions { seed, scale: 1 });
+    let saved = store
+        .save_partnership_records(PartnershipRecords {
+            partners: &workspace.partners,
+            agreements: &workspace.agreements,
+            partnerships: &workspace.partnerships,
+            inquiries: &workspace.inquiries,
+            project_extras: &project_extras,
+        })
+        .await
+        .context("storing the demo partners and agreements")?;
+    store
+        .set_setting(figures::ORGANISATION_REF, coopfolio_demo::ORGANISATION_REF)
+        .await
+        .context("saving the organisation setting")?;
+    println!(
+        "Loaded the synthetic demo workspace (seed {seed}, scale {scale}; synthetic data, labelled so): {} programmes and projects, {} partners, {} agreements ({} ledger entries, {} without a rate), {} partnerships, {} inquiries.",
+        summary.activities,
+        saved.partners,
+        saved.agreements,
+        saved.ledger_entries,
+        saved.ledger_entries_without_rate,
+        saved.partnerships,
+        saved.inquiries
+    );
+    Ok(())
+}
+
+/// The latest biennium with contributions, else 2022-23.
+async fn default_period(store: &Store) -> anyhow::Result<Period> {
+    Ok(store
+        .latest_biennium_with_contributions()
+        .await
+        .context("finding the latest period with data")?
+        .unwrap_or(Period::Biennium(2022)))
+}
+
+async fn report(store: &Store, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let period = match &args.period {
+        Some(text) => {
+            let rule = store
+                .period_rule()
+                .await
+                .context("reading the period rule")?;
+            rule.parse_period(text)
+                .map_err(|error| UsageError(format!("--period: {error}")))?
+        }
+        None => default_period(store).await?,
+    };
+    if args.json {
+        let contributions = store
+            .contributions(period, Basis::Approved)
+            .await
+            .context("computing contributions")?;
+        let portfolio = store
+            .portfolio(period)
+            .await
+            .context("computing the portfolio")?;
+        let synthetic = store
+            .has_synthetic_workspace()
+            .await
+            .context("looking for the demo workspace")?;
+        let usd = |amount: &rust_decimal::Decimal| format!("{:.2}", amount.round_dp(2));
+        let value = serde_json::json!({
+            "period": period.to_string(),
+            "synthetic_data_included": synthetic,
+            "voluntary_contributions_usd": usd(&contributions.value.total_usd),
+            "by_modality": contributions.value.by_modality.iter()
+                .map(|a| serde_json::json!({"modality": a.code, "usd": usd(&a.usd)}))
+                .collect::<Vec<_>>(),
+            "by_partner_group": contributions.value.by_partner_group.iter()
+                .map(|a| serde_json::json!({"partner_group": a.code, "usd": usd(&a.usd)}))
+                .collect::<Vec<_>>(),
+            "by_modality_and_partner_group": contributions.value.by_modality_and_partner_group.iter()
+                .map(|a| {
+                    let (modality, group) = a.code.split_once('/').unwrap_or((a.code.as_str(), ""));
+                    serde_json::json!({"modality": modality, "partner_group": group, "usd": usd(&a.usd)})
+                })
+                .collect::<Vec<_>>(),
+            "ranking": contributions.value.ranking.iter()
+                .map(|c| serde_json::json!({"rank": c.rank, "contributor": c.names.en, "code": c.code, "usd": usd(&c.usd)}))
+                .collect::<Vec<_>>(),
+            "programmes_active": portfolio.value.programmes_active,
+            "countries": portfolio.value.countries,
+            "countries_by_region": portfolio.value.countries_by_region,
+            "programmes_by_region": portfolio.value.programmes_by_region,
+            "programmes_by_policy_area": portfolio.value.programmes_by_policy_area,
+            "method": {
+                "contributions": contributions.method,
+                "portfolio": portfolio.method,
+            },
+        });
+        println!("{}", serde_json::to_string(&value)?);
+    } else {
+        print_report(store, period).await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The headline figures of a period for a person, each followed by its method in short.
+async fn print_report(store: &Store, period: Period) -> anyhow::Result<()> {
+    let contributions = store
+        .contributions(period, Basis::Approved)
+        .await
+        .context("computing contributions")?;
+    let portfolio = store
+        .portfolio(period)
+        .await
+        .context("computing the portfolio")?;
+    let method = &contributions.method;
+    println!(
+        "Headline figures, {period} ({} to {}){}",
+        method.first_day,
+        method.last_day,
+        if store.has_synthetic_workspace().await? {
+            "; the synthetic demo workspace is included"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  Voluntary contributions (approved): US${:.2}",
+        contributions.value.total_usd.round_dp(2)
+    );
+    for amount in &contributions.value.by_modality {
+        println!(
+            "    {:<28} US${:>18.2}",
+            amount.code,
+            amount.usd.round_dp(2)
+        );
+    }
+    println!("  By partner group:");
+    for amount in &contributions.value.by_partner_group {
+        println!(
+            "    {:<28} US${:>18.2}",
+            amount.code,
+            amount.usd.round_dp(2)
+        );
+    }
+    println!("  Largest contributors:");
+    for contributor in contributions.value.ranking.iter().take(10) {
+        println!(
+            "    {:>2}. {:<40} US${:>18.2}",
+            contributor.rank,
+            contributor.names.en,
+            contributor.usd.round_dp(2)
+        );
+    }
+    println!(
+        "  Method: {}; modalities {}; {}; conversion: {}; withheld: {}.",
+        method.basis,
+        method.modalities.join(", "),
+        method.hierarchy_rule,
+        method.conversion.rule,
+        method.withheld.note
+    );
+    println!(
+        "  Programmes and projects active: {}; countries reached: {}",
+        portfolio.value.programmes_active, portfolio.value.countries
+    );
+    for count in &portfolio.value.countries_by_region {
+        println!("    {:<28} {:>4} countries", count.code, count.count);
+    }
+    println!("  Method: {}.", portfolio.method.basis);
+    Ok(())
 }
 
 async fn import_iati(store: &Store, args: ImportIatiArgs) -> anyhow::Result<ExitCode> {

@@ -35,8 +35,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Load the demo workspace (for now the bundled real IATI sample) and show what it holds.
+    /// Load the synthetic demo workspace (once) and the bundled real IATI sample, and show the
+    /// headline figures.
     Demo(DemoArgs),
+    /// The headline figures of a period, each with its method note.
+    Report(ReportArgs),
     /// Import data into the store.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -52,6 +55,23 @@ struct DemoArgs {
     /// Load the data and exit.
     #[arg(long)]
     load_only: bool,
+    /// The seed of the synthetic workspace: the same seed gives the same workspace.
+    #[arg(long, default_value_t = 2024)]
+    seed: u64,
+    /// How many copies of the 770-activity portfolio to generate.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    scale: u32,
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// A year (2023) or a biennium (2022-23); the default is the latest biennium with
+    /// contributions, else 2022-23.
+    #[arg(long)]
+    period: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Subcommand)]
