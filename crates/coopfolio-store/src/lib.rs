@@ -36,7 +36,7 @@ use sqlx::Connection;
 pub use error::StoreError;
 pub use import::{ImportRunSummary, ImportSession};
 pub use partnership::{PartnershipRecords, PartnershipSummary};
-pub use rates::Converter;
+pub use rates::{parse_rates_csv, Converter, RatesFileError, StoredRate};
 pub use runs::{ImportRun, StoredDiagnostic};
 pub use stats::{Stats, TransactionSum};
 

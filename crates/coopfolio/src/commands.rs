@@ -19,7 +19,8 @@ use coopfolio_store::{PartnershipRecords, Store};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::{
-    Cli, CodelistsCommand, Command, DemoArgs, ImportCommand, ImportIatiArgs, ReportArgs, StatsArgs,
+    Cli, CodelistsCommand, Command, DemoArgs, ImportCommand, ImportIatiArgs, RatesCommand,
+    ReportArgs, StatsArgs,
 };
 
 /// A mistake in how the program was called, as opposed to a failure while running: exit 2.
@@ -44,6 +45,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let result = match cli.command {
         Command::Demo(args) => demo(&store, args).await,
         Command::Report(args) => report(&store, args).await,
+        Command::Rates(RatesCommand::Import { file, source }) => {
+            rates_import(&store, &file, source).await
+        }
         Command::Import(ImportCommand::Iati(args)) => import_iati(&store, args).await,
         Command::Stats(args) => stats(&store, args).await,
         Command::Codelists(CodelistsCommand::Update { dir }) => {
@@ -312,6 +316,29 @@ async fn print_report(store: &Store, period: Period) -> anyhow::Result<()> {
     }
     println!("  Method: {}.", portfolio.method.basis);
     Ok(())
+}
+
+async fn rates_import(
+    store: &Store,
+    file: &std::path::Path,
+    source: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let source = source.unwrap_or_else(|| format!("imported from {}", file.display()));
+    let rates = coopfolio_store::parse_rates_csv(&text, &source)
+        .map_err(|error| UsageError(format!("{}: {error}; nothing stored", file.display())))?;
+    let converted = store
+        .import_rates(&rates)
+        .await
+        .context("storing the rates")?;
+    println!(
+        "Stored {} rates from {}; {} ledger entries that had no rate are now converted.",
+        rates.len(),
+        file.display(),
+        converted
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import_iati(store: &Store, args: ImportIatiArgs) -> anyhow::Result<ExitCode> {

@@ -45,6 +45,9 @@ enum Command {
     Import(ImportCommand),
     /// Show what the database holds.
     Stats(StatsArgs),
+    /// Exchange rates to US dollars, used before the bundled ones.
+    #[command(subcommand)]
+    Rates(RatesCommand),
     /// The IATI codelists used to check and name codes.
     #[command(subcommand)]
     Codelists(CodelistsCommand),
@@ -98,6 +101,19 @@ struct StatsArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum RatesCommand {
+    /// Import monthly or yearly rates from a CSV file laid out as
+    /// data/rates/usd_to_xxx_by_month.csv (DATE,AED,AFN,...; rows YYYY-MM or YYYY), then convert
+    /// the ledger entries that had no rate.
+    Import {
+        file: PathBuf,
+        /// Where the rates come from, for method notes; the file's name when not given.
+        #[arg(long)]
+        source: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

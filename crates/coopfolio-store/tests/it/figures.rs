@@ -322,6 +322,20 @@ async fn figure_rules(store: &Store) {
     // 1000 (2021-12-31) + 100 + 20 + 30 + 40 + 1 + 2.
     assert_eq!(figure.value.total_usd, decimal("1193"));
 
+    // A rate for the missing currency arrives: the entry is converted and counts.
+    store
+        .set_setting(BIENNIUM_STARTS_EVEN, "true")
+        .await
+        .unwrap();
+    let rates = coopfolio_store::parse_rates_csv("DATE,XQZ\n2022-05,3\n", "hand-made").unwrap();
+    assert_eq!(store.import_rates(&rates).await.unwrap(), 1);
+    let figure = store
+        .contributions(Period::Biennium(2022), Basis::Approved)
+        .await
+        .unwrap();
+    assert_eq!(figure.value.total_usd, decimal("536") + euro_usd);
+    assert!(figure.method.withheld.without_rate.is_empty());
+
     budgets(store).await;
 }
 
