@@ -47,7 +47,10 @@ async fn the_schema_test_suite_imports_or_is_refused_with_a_location() {
         // document that is not IATI data.
         let is_registry_record = name.starts_with("registry-tests");
         if is_registry_record {
-            let fatal = report.fatal.as_ref().expect("a registry record is not IATI data");
+            let fatal = report
+                .fatal
+                .as_ref()
+                .expect("a registry record is not IATI data");
             assert_eq!(fatal.code, "not-iati", "{name}");
         } else if name.contains("should-pass") {
             should_pass += 1;
