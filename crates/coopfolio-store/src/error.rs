@@ -47,6 +47,88 @@ impl StoreError {
     pub(crate) fn query(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |source| StoreError::Query { operation, source }
     }
+
+    /// Like [`query`](StoreError::query), for the rusqlite connection that SQLite imports
+    /// write through. The error reaches the caller as a sqlx database error, so that callers
+    /// see one error type whichever driver ran the statement.
+    pub(crate) fn sqlite(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+        move |error| StoreError::Query {
+            operation,
+            source: sqlx::Error::Database(Box::new(SqliteError::new(error))),
+        }
+    }
+}
+
+/// A rusqlite error dressed as a sqlx database error, with the same kind (unique, foreign
+/// key, ...) that sqlx's own SQLite driver would report.
+#[derive(Debug)]
+struct SqliteError {
+    message: String,
+    extended_code: Option<std::ffi::c_int>,
+    source: rusqlite::Error,
+}
+
+impl SqliteError {
+    fn new(source: rusqlite::Error) -> SqliteError {
+        let extended_code = match &source {
+            rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code),
+            _ => None,
+        };
+        SqliteError {
+            message: source.to_string(),
+            extended_code,
+            source,
+        }
+    }
+}
+
+impl std::fmt::Display for SqliteError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SqliteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl sqlx::error::DatabaseError for SqliteError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.extended_code
+            .map(|code| std::borrow::Cow::Owned(code.to_string()))
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        use rusqlite::ffi;
+        use sqlx::error::ErrorKind;
+        match self.extended_code {
+            Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+                ErrorKind::UniqueViolation
+            }
+            Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => ErrorKind::ForeignKeyViolation,
+            Some(ffi::SQLITE_CONSTRAINT_NOTNULL) => ErrorKind::NotNullViolation,
+            Some(ffi::SQLITE_CONSTRAINT_CHECK) => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
 }
 
 /// The URL with any password replaced by `***`, fit for messages and logs.

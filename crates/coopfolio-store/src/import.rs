@@ -1,14 +1,20 @@
 //! Importing one file: an [`ImportSession`] owns one database transaction from the first record
 //! to the last, so a file goes in whole or not at all.
 //!
-//! Records are buffered and written in batches, because sqlx's SQLite driver pays a thread round
-//! trip per statement: a batch of activities costs one SELECT (which identifiers exist already),
-//! at most one DELETE (replacing them, children going with them by ON DELETE CASCADE), one
-//! multi-row INSERT into `activity` returning the new ids, and one or two multi-row INSERTs per
-//! child table, each bound while the one before runs. The funding ledger is derived at commit
-//! by one INSERT ... SELECT over the run's transactions and budgets, which moves no rows
-//! through the driver at all.
+//! The session buffers records in batches (a repeat of an identifier within a batch replaces
+//! the earlier copy in place) and hands each full batch to one of two writers:
 //!
+//! - A SQLite database file is written by a thread of its own through rusqlite, one prepared
+//!   statement execution per row (`sqlite_import.rs`), while the importer reads on.
+//! - PostgreSQL, and SQLite databases in memory (which a second connection cannot see), are
+//!   written through the pool's sqlx transaction. sqlx pays a round trip per statement, so
+//!   there a batch of activities costs one SELECT (which identifiers exist already), at most
+//!   one DELETE (replacing them, children going with them by ON DELETE CASCADE), one
+//!   multi-row INSERT into `activity` returning the new ids, and one or two multi-row INSERTs
+//!   per child table, each bound while the one before runs.
+//!
+//! Both writers derive the funding ledger at commit by one INSERT ... SELECT over the run's
+//! transactions and budgets ([`LEDGER_SQL`]), and record the run's counts with one UPDATE.
 //! The `import_run` row is inserted when the session begins, inside its transaction, so that
 //! activities and diagnostics can refer to it; it is invisible to everyone else until commit,
 //! which fills in the counts. A process killed mid-file therefore leaves no trace of the file.
@@ -20,11 +26,13 @@ use coopfolio_iati::{Diagnostic, Severity};
 
 use crate::runs::{signed, unsigned};
 use crate::sql::{self, dispatch, Conn, Param, Rows, StatementCache, Tx};
+use crate::sqlite_import::{CommitCounts, Message, SqliteWriter};
 use crate::{clock, Backend, Pool, Store, StoreError};
 
-/// Activities per batch. A batch is about 15 statements whatever its size, so batches must not
-/// be tiny; but a file's first batch is written while the reader is still parsing the rest of
-/// the file, so they must not be large either: real files often hold only about 100 activities.
+/// Activities per batch. On the sqlx path a batch is about 15 statements whatever its size, so
+/// batches must not be tiny; but a file's first batch is written while the reader is still
+/// parsing the rest of the file, so they must not be large either: real files often hold only
+/// about 100 activities. The SQLite writer thread takes the same batches, one channel hop each.
 const ACTIVITY_BATCH: usize = 64;
 /// Organisation-file records per batch; they are few and large.
 const ORGANISATION_BATCH: usize = 64;
@@ -50,57 +58,99 @@ pub struct ImportRunSummary {
 /// [`commit`](ImportSession::commit) rolls the transaction back.
 pub struct ImportSession {
     pool: Pool,
-    tx: Tx,
+    writer: Writer,
     import_run_id: i64,
     file: String,
     bytes: u64,
     started_at: String,
-    statements: StatementCache,
     activities: Vec<Activity>,
     /// Where each buffered identifier sits in `activities`, so a repeat replaces it in place.
     activity_positions: HashMap<String, usize>,
     organisations: Vec<Organisation>,
     organisation_positions: HashMap<String, usize>,
     diagnostics: Vec<Diagnostic>,
+    /// Repeats replaced within a batch, plus (on the sqlx path) stored activities replaced;
+    /// the SQLite writer thread counts the latter itself.
     activities_replaced: u64,
     diagnostics_added: u64,
 }
+
+/// Where a session's rows go.
+enum Writer {
+    /// The session's own sqlx transaction: PostgreSQL, and SQLite in memory.
+    Sqlx { tx: Tx, statements: StatementCache },
+    /// The rusqlite thread writing a SQLite database file. Dropping it closes its channel,
+    /// and the thread rolls back.
+    Sqlite(SqliteWriter),
+}
+
+/// Inserts a file's run, not yet visible to anyone else; `$1` file, `$2` started at, `$3` bytes.
+pub(crate) const BEGIN_RUN_SQL: &str = "INSERT INTO import_run (file, started_at, status, bytes) \
+     VALUES ($1, $2, 'ok', $3) RETURNING id";
+
+/// Records a run's counts, of what it left in the database after replacements within the file,
+/// and returns them: `$1` the run, `$2` finished at, `$3` activities skipped, `$4` activities
+/// replaced, `$5` diagnostics.
+pub(crate) const FINISH_RUN_SQL: &str = "UPDATE import_run SET finished_at = $2, status = 'ok', \
+     activities = (SELECT COUNT(*) FROM activity WHERE import_run_id = $1), \
+     transactions = (SELECT COUNT(*) FROM \"transaction\" t \
+      JOIN activity a ON a.id = t.activity_id WHERE a.import_run_id = $1), \
+     budgets = (SELECT COUNT(*) FROM budget b \
+      JOIN activity a ON a.id = b.activity_id WHERE a.import_run_id = $1), \
+     organisations = (SELECT COUNT(*) FROM organisation WHERE import_run_id = $1), \
+     activities_skipped = $3, activities_replaced = $4, diagnostics = $5 \
+     WHERE id = $1 RETURNING activities, transactions, budgets, organisations";
+
+/// How an organisation-file record meets a stored organisation, returning its id and ref.
+/// The record is the organisation's own word, so it overwrites what activity refs said, except
+/// where it says nothing.
+pub(crate) const ORGANISATION_UPSERT: &str = "ON CONFLICT (ref) DO UPDATE SET \
+     type = COALESCE(excluded.type, organisation.type), \
+     name = COALESCE(excluded.name, organisation.name), \
+     default_currency = excluded.default_currency, default_lang = excluded.default_lang, \
+     last_updated = excluded.last_updated, faults = excluded.faults, \
+     flagged = excluded.flagged, raw_xml = excluded.raw_xml, \
+     import_run_id = excluded.import_run_id RETURNING id, ref";
 
 impl Store {
     /// Starts importing a file: opens its transaction and its (not yet visible) import run.
     pub async fn begin_import(&self, file: &str, bytes: u64) -> Result<ImportSession, StoreError> {
         let operation = "starting an import";
         let started_at = clock::utc_now();
-        let mut tx = match &self.pool {
-            Pool::Sqlite(pool) => {
-                Tx::Sqlite(pool.begin().await.map_err(StoreError::query(operation))?)
-            }
-            Pool::Postgres(pool) => {
-                Tx::Postgres(pool.begin().await.map_err(StoreError::query(operation))?)
-            }
+        let (writer, import_run_id) = if let Some(database) = &self.sqlite_file {
+            let writer = SqliteWriter::begin(database.clone(), file, bytes, &started_at).await?;
+            let import_run_id = writer.import_run_id();
+            (Writer::Sqlite(writer), import_run_id)
+        } else {
+            let mut tx = match &self.pool {
+                Pool::Sqlite(pool) => {
+                    Tx::Sqlite(pool.begin().await.map_err(StoreError::query(operation))?)
+                }
+                Pool::Postgres(pool) => {
+                    Tx::Postgres(pool.begin().await.map_err(StoreError::query(operation))?)
+                }
+            };
+            // Being a write, this also takes SQLite's write lock at once, so that a concurrent
+            // writer cannot invalidate this transaction's snapshot halfway through the file.
+            let import_run_id: i64 = dispatch!(tx.conn(), Conn, connection => {
+                sqlx::query_scalar(BEGIN_RUN_SQL)
+                    .bind(file)
+                    .bind(&started_at)
+                    .bind(signed(bytes))
+                    .fetch_one(&mut *connection)
+                    .await
+            })
+            .map_err(StoreError::query(operation))?;
+            let statements = StatementCache::default();
+            (Writer::Sqlx { tx, statements }, import_run_id)
         };
-        // Being a write, this also takes SQLite's write lock at once, so that a concurrent
-        // writer cannot invalidate this transaction's snapshot halfway through the file.
-        let import_run_id: i64 = dispatch!(tx.conn(), Conn, connection => {
-            sqlx::query_scalar(
-                "INSERT INTO import_run (file, started_at, status, bytes) \
-                 VALUES ($1, $2, 'ok', $3) RETURNING id",
-            )
-            .bind(file)
-            .bind(&started_at)
-            .bind(signed(bytes))
-            .fetch_one(&mut *connection)
-            .await
-        })
-        .map_err(StoreError::query(operation))?;
         Ok(ImportSession {
             pool: self.pool.clone(),
-            tx,
+            writer,
             import_run_id,
             file: file.to_owned(),
             bytes,
             started_at,
-            statements: StatementCache::default(),
             activities: Vec::with_capacity(ACTIVITY_BATCH),
             activity_positions: HashMap::with_capacity(ACTIVITY_BATCH),
             organisations: Vec::new(),
@@ -169,31 +219,33 @@ impl ImportSession {
         self.flush_organisations().await?;
         self.flush_diagnostics().await?;
         let import_run_id = self.import_run_id;
-        let mut conn = self.tx.conn();
+        let (mut tx, _) = match self.writer {
+            Writer::Sqlite(writer) => {
+                let counts = CommitCounts {
+                    activities_skipped,
+                    activities_replaced: self.activities_replaced,
+                    diagnostics: self.diagnostics_added,
+                };
+                let summary = writer.commit(counts).await?;
+                tracing::debug!(?summary, file = %self.file, "import committed");
+                return Ok(summary);
+            }
+            Writer::Sqlx { tx, statements } => (tx, statements),
+        };
+        let mut conn = tx.conn();
         write_ledger(conn.reborrow(), import_run_id).await?;
 
-        // The counts are of what this run left in the database, after replacements within
-        // the file, and the one statement both records and returns them.
+        // The one statement both records and returns the counts.
         let operation = "recording an import run";
         let counts: (i64, i64, i64, i64) = dispatch!(conn.reborrow(), Conn, connection => {
-            sqlx::query_as(
-                "UPDATE import_run SET finished_at = $2, status = 'ok', \
-                 activities = (SELECT COUNT(*) FROM activity WHERE import_run_id = $1), \
-                 transactions = (SELECT COUNT(*) FROM \"transaction\" t \
-                  JOIN activity a ON a.id = t.activity_id WHERE a.import_run_id = $1), \
-                 budgets = (SELECT COUNT(*) FROM budget b \
-                  JOIN activity a ON a.id = b.activity_id WHERE a.import_run_id = $1), \
-                 organisations = (SELECT COUNT(*) FROM organisation WHERE import_run_id = $1), \
-                 activities_skipped = $3, activities_replaced = $4, diagnostics = $5 \
-                 WHERE id = $1 RETURNING activities, transactions, budgets, organisations",
-            )
-            .bind(import_run_id)
-            .bind(clock::utc_now())
-            .bind(signed(activities_skipped))
-            .bind(signed(self.activities_replaced))
-            .bind(signed(self.diagnostics_added))
-            .fetch_one(&mut *connection)
-            .await
+            sqlx::query_as(FINISH_RUN_SQL)
+                .bind(import_run_id)
+                .bind(clock::utc_now())
+                .bind(signed(activities_skipped))
+                .bind(signed(self.activities_replaced))
+                .bind(signed(self.diagnostics_added))
+                .fetch_one(&mut *connection)
+                .await
         })
         .map_err(StoreError::query(operation))?;
         let summary = ImportRunSummary {
@@ -207,7 +259,7 @@ impl ImportSession {
         };
 
         let operation = "committing an import";
-        match self.tx {
+        match tx {
             Tx::Sqlite(transaction) => transaction.commit().await,
             Tx::Postgres(transaction) => transaction.commit().await,
         }
@@ -220,11 +272,14 @@ impl ImportSession {
     /// diagnostic in a short transaction of its own.
     pub async fn fail(self, fatal: &Diagnostic) -> Result<ImportRunSummary, StoreError> {
         let operation = "rolling back a failed import";
-        match self.tx {
-            Tx::Sqlite(transaction) => transaction.rollback().await,
-            Tx::Postgres(transaction) => transaction.rollback().await,
+        match self.writer {
+            Writer::Sqlite(writer) => writer.rollback().await?,
+            Writer::Sqlx { tx, .. } => match tx {
+                Tx::Sqlite(transaction) => transaction.rollback().await,
+                Tx::Postgres(transaction) => transaction.rollback().await,
+            }
+            .map_err(StoreError::query(operation))?,
         }
-        .map_err(StoreError::query(operation))?;
 
         let operation = "recording a failed import run";
         let message = fatal.to_string();
@@ -274,106 +329,16 @@ impl ImportSession {
         if self.activities.is_empty() {
             return Ok(());
         }
-        let mut activities = std::mem::take(&mut self.activities);
+        let activities = std::mem::take(&mut self.activities);
         self.activity_positions.clear();
-        let import_run_id = self.import_run_id;
-        let statements = &mut self.statements;
-        let mut conn = self.tx.conn();
-        let backend = conn.backend();
-
-        let identifiers: Vec<String> = activities
-            .iter()
-            .map(|activity| activity.identifier.clone())
-            .collect();
-        self.activities_replaced +=
-            delete_existing_activities(conn.reborrow(), &identifiers).await?;
-
-        // The activity rows take the scalar fields; the rest stays behind for the children.
-        let mut activity_rows = Rows::new("activity", ACTIVITY_COLUMNS);
-        let mut organisation_refs = OrganisationRefs::default();
-        for activity in &mut activities {
-            let (reporting_org_ref, reporting_org_type, reporting_org_name) =
-                organisation_ref_params(activity.reporting_org.take(), &mut organisation_refs);
-            let start_date = first_date(activity, &["2", "1"]);
-            let end_date = first_date(activity, &["4", "3"]);
-            activity_rows.push_row([
-                Param::text(activity.identifier.clone()),
-                reporting_org_ref,
-                reporting_org_type,
-                reporting_org_name,
-                Param::Text(activity.default_currency.take()),
-                Param::Text(activity.default_lang.take()),
-                Param::Integer(activity.hierarchy),
-                Param::Text(activity.status.take()),
-                Param::Text(start_date),
-                Param::Text(end_date),
-                Param::Text(activity.collaboration_type.take()),
-                Param::Text(activity.default_flow_type.take()),
-                Param::Text(activity.default_finance_type.take()),
-                Param::Text(activity.default_tied_status.take()),
-                Param::Boolean(activity.humanitarian),
-                Param::Text(activity.last_updated.take()),
-                Param::Integer(Some(i64::from(activity.faults))),
-                Param::Boolean(Some(activity.faults > 0)),
-                Param::Integer(Some(import_run_id)),
-            ]);
-        }
-        let activity_statements = sql::plan(
-            backend,
-            statements,
-            activity_rows,
-            "RETURNING id, iati_identifier",
-        );
-
-        // The children are built while the database inserts the activities, each with its
-        // activity's place in the batch standing in for the id it is about to get.
-        let inserting = sql::run_returning(
-            conn.reborrow(),
-            statements,
-            activity_statements,
-            "inserting activities",
-        );
-        let building = async {
-            let mut children = ActivityChildren::default();
-            for (index, activity) in activities.into_iter().enumerate() {
-                children.push(index as i64, activity, &mut organisation_refs);
+        match &mut self.writer {
+            Writer::Sqlite(writer) => writer.send(Message::Activities(activities)).await,
+            Writer::Sqlx { tx, statements } => {
+                self.activities_replaced +=
+                    write_activities(tx.conn(), statements, self.import_run_id, activities).await?;
+                Ok(())
             }
-            children
-        };
-        let (returned, children) = tokio::join!(inserting, building);
-        // RETURNING promises no order, so ids are matched by identifier.
-        let returned: HashMap<String, i64> = returned?
-            .into_iter()
-            .map(|(id, identifier)| (identifier, id))
-            .collect();
-        let mut ids = Vec::with_capacity(identifiers.len());
-        for identifier in &identifiers {
-            let Some(&id) = returned.get(identifier) else {
-                return Err(StoreError::InvalidStoredValue {
-                    operation: "inserting activities",
-                    detail: format!("no id returned for activity {identifier}"),
-                });
-            };
-            ids.push(id);
         }
-
-        let mut child_statements = Vec::new();
-        for mut rows in children.into_rows() {
-            rows.map_first_column(|index| match index {
-                Param::Integer(Some(index)) => Param::Integer(Some(ids[index as usize])),
-                other => other,
-            });
-            child_statements.extend(sql::plan(backend, statements, rows, ""));
-        }
-        child_statements.extend(organisation_refs.plan(backend, statements));
-        sql::run(
-            conn,
-            statements,
-            child_statements,
-            "inserting activity details",
-        )
-        .await?;
-        Ok(())
     }
 
     async fn flush_organisations(&mut self) -> Result<(), StoreError> {
@@ -382,134 +347,242 @@ impl ImportSession {
         }
         let organisations = std::mem::take(&mut self.organisations);
         self.organisation_positions.clear();
-        let import_run_id = self.import_run_id;
-        let statements = &mut self.statements;
-        let mut conn = self.tx.conn();
-
-        let mut organisation_rows = Rows::new("organisation", ORGANISATION_COLUMNS);
-        let mut organisations = organisations;
-        for organisation in &mut organisations {
-            // The record's type is the one its reporting-org gives itself.
-            let kind = organisation
-                .reporting_org
-                .as_ref()
-                .filter(|reporting| {
-                    reporting.reference.as_deref() == Some(organisation.identifier.as_str())
-                })
-                .and_then(|reporting| reporting.kind.clone());
-            organisation_rows.push_row([
-                Param::text(organisation.identifier.clone()),
-                Param::Text(kind),
-                Param::Text(organisation.names.first().map(|name| name.text.clone())),
-                Param::Text(organisation.default_currency.take()),
-                Param::Text(organisation.default_lang.take()),
-                Param::Text(organisation.last_updated.take()),
-                Param::Integer(Some(i64::from(organisation.faults))),
-                Param::Boolean(Some(organisation.faults > 0)),
-                Param::Blob(Some(std::mem::take(&mut organisation.raw_xml))),
-                Param::Integer(Some(import_run_id)),
-            ]);
-        }
-        // The record is the organisation's own word, so it overwrites what activity refs said,
-        // except where it says nothing.
-        let returned = sql::insert_returning(
-            conn.reborrow(),
-            statements,
-            organisation_rows,
-            "ON CONFLICT (ref) DO UPDATE SET type = COALESCE(excluded.type, organisation.type), \
-             name = COALESCE(excluded.name, organisation.name), \
-             default_currency = excluded.default_currency, default_lang = excluded.default_lang, \
-             last_updated = excluded.last_updated, faults = excluded.faults, \
-             flagged = excluded.flagged, raw_xml = excluded.raw_xml, \
-             import_run_id = excluded.import_run_id RETURNING id, ref",
-            "storing organisations",
-        )
-        .await?;
-        let ids: HashMap<String, i64> = returned
-            .into_iter()
-            .map(|(id, reference)| (reference, id))
-            .collect();
-
-        // A record seen before brings its names and budgets anew.
-        let id_list: Vec<i64> = ids.values().copied().collect();
-        for table in ["organisation_name", "organisation_budget"] {
-            let sql = format!(
-                "DELETE FROM {table} WHERE organisation_id IN ({})",
-                sql::placeholders(conn.backend(), id_list.len())
-            );
-            dispatch!(conn.reborrow(), Conn, connection => {
-                let mut query = sqlx::query(&sql);
-                for id in &id_list {
-                    query = query.bind(*id);
-                }
-                query.execute(&mut *connection).await.map(|done| done.rows_affected())
-            })
-            .map_err(StoreError::query("replacing organisation details"))?;
-        }
-
-        let mut names = Rows::new("organisation_name", &["organisation_id", "lang", "text"]);
-        let mut budgets = Rows::new("organisation_budget", ORGANISATION_BUDGET_COLUMNS);
-        for organisation in organisations {
-            let Some(&organisation_id) = ids.get(&organisation.identifier) else {
-                continue;
-            };
-            for name in organisation.names {
-                names.push_row([
-                    Param::Integer(Some(organisation_id)),
-                    Param::Text(name.lang),
-                    Param::text(name.text),
-                ]);
-            }
-            for line in organisation
-                .budgets
-                .into_iter()
-                .chain(organisation.expenditures)
-            {
-                let [value, currency, value_date] = value_params(line.value);
-                budgets.push_row([
-                    Param::Integer(Some(organisation_id)),
-                    Param::text(line.element),
-                    Param::Text(line.status),
-                    Param::Text(line.period_start),
-                    Param::Text(line.period_end),
-                    value,
-                    currency,
-                    value_date,
-                    Param::Text(line.recipient),
-                ]);
+        match &mut self.writer {
+            Writer::Sqlite(writer) => writer.send(Message::Organisations(organisations)).await,
+            Writer::Sqlx { tx, statements } => {
+                write_organisations(tx.conn(), statements, self.import_run_id, organisations).await
             }
         }
-        for rows in [names, budgets] {
-            if !rows.is_empty() {
-                sql::insert(
-                    conn.reborrow(),
-                    statements,
-                    rows,
-                    "storing organisation details",
-                )
-                .await?;
-            }
-        }
-        Ok(())
     }
 
     async fn flush_diagnostics(&mut self) -> Result<(), StoreError> {
         if self.diagnostics.is_empty() {
             return Ok(());
         }
-        let mut rows = diagnostic_rows();
-        for diagnostic in self.diagnostics.drain(..) {
-            push_diagnostic(&mut rows, self.import_run_id, diagnostic);
+        let diagnostics = std::mem::take(&mut self.diagnostics);
+        match &mut self.writer {
+            Writer::Sqlite(writer) => writer.send(Message::Diagnostics(diagnostics)).await,
+            Writer::Sqlx { tx, statements } => {
+                let mut rows = diagnostic_rows();
+                for diagnostic in diagnostics {
+                    push_diagnostic(&mut rows, self.import_run_id, diagnostic);
+                }
+                sql::insert(tx.conn(), statements, rows, "storing diagnostics").await?;
+                Ok(())
+            }
         }
-        sql::insert(
-            self.tx.conn(),
-            &mut self.statements,
-            rows,
-            "storing diagnostics",
-        )
-        .await?;
-        Ok(())
     }
+}
+
+/// Writes a batch of activities through a sqlx transaction and returns how many stored ones
+/// it replaced.
+async fn write_activities(
+    mut conn: Conn<'_>,
+    statements: &mut StatementCache,
+    import_run_id: i64,
+    mut activities: Vec<Activity>,
+) -> Result<u64, StoreError> {
+    let backend = conn.backend();
+
+    let identifiers: Vec<String> = activities
+        .iter()
+        .map(|activity| activity.identifier.clone())
+        .collect();
+    let replaced = delete_existing_activities(conn.reborrow(), &identifiers).await?;
+
+    // The activity rows take the scalar fields; the rest stays behind for the children.
+    let mut activity_rows = Rows::new("activity", ACTIVITY_COLUMNS);
+    let mut organisation_refs = OrganisationRefs::default();
+    for activity in &mut activities {
+        let (reporting_org_ref, reporting_org_type, reporting_org_name) =
+            organisation_ref_params(activity.reporting_org.take(), &mut organisation_refs);
+        let start_date = first_date(activity, &["2", "1"]).map(str::to_owned);
+        let end_date = first_date(activity, &["4", "3"]).map(str::to_owned);
+        activity_rows.push_row([
+            Param::text(activity.identifier.clone()),
+            reporting_org_ref,
+            reporting_org_type,
+            reporting_org_name,
+            Param::Text(activity.default_currency.take()),
+            Param::Text(activity.default_lang.take()),
+            Param::Integer(activity.hierarchy),
+            Param::Text(activity.status.take()),
+            Param::Text(start_date),
+            Param::Text(end_date),
+            Param::Text(activity.collaboration_type.take()),
+            Param::Text(activity.default_flow_type.take()),
+            Param::Text(activity.default_finance_type.take()),
+            Param::Text(activity.default_tied_status.take()),
+            Param::Boolean(activity.humanitarian),
+            Param::Text(activity.last_updated.take()),
+            Param::Integer(Some(i64::from(activity.faults))),
+            Param::Boolean(Some(activity.faults > 0)),
+            Param::Integer(Some(import_run_id)),
+        ]);
+    }
+    let activity_statements = sql::plan(
+        backend,
+        statements,
+        activity_rows,
+        "RETURNING id, iati_identifier",
+    );
+
+    // The children are built while the database inserts the activities, each with its
+    // activity's place in the batch standing in for the id it is about to get.
+    let inserting = sql::run_returning(
+        conn.reborrow(),
+        statements,
+        activity_statements,
+        "inserting activities",
+    );
+    let building = async {
+        let mut children = ActivityChildren::default();
+        for (index, activity) in activities.into_iter().enumerate() {
+            children.push(index as i64, activity, &mut organisation_refs);
+        }
+        children
+    };
+    let (returned, children) = tokio::join!(inserting, building);
+    // RETURNING promises no order, so ids are matched by identifier.
+    let returned: HashMap<String, i64> = returned?
+        .into_iter()
+        .map(|(id, identifier)| (identifier, id))
+        .collect();
+    let mut ids = Vec::with_capacity(identifiers.len());
+    for identifier in &identifiers {
+        let Some(&id) = returned.get(identifier) else {
+            return Err(StoreError::InvalidStoredValue {
+                operation: "inserting activities",
+                detail: format!("no id returned for activity {identifier}"),
+            });
+        };
+        ids.push(id);
+    }
+
+    let mut child_statements = Vec::new();
+    for mut rows in children.into_rows() {
+        rows.map_first_column(|index| match index {
+            Param::Integer(Some(index)) => Param::Integer(Some(ids[index as usize])),
+            other => other,
+        });
+        child_statements.extend(sql::plan(backend, statements, rows, ""));
+    }
+    child_statements.extend(organisation_refs.plan(backend, statements));
+    sql::run(
+        conn,
+        statements,
+        child_statements,
+        "inserting activity details",
+    )
+    .await?;
+    Ok(replaced)
+}
+
+/// Writes a batch of organisation-file records through a sqlx transaction.
+async fn write_organisations(
+    mut conn: Conn<'_>,
+    statements: &mut StatementCache,
+    import_run_id: i64,
+    organisations: Vec<Organisation>,
+) -> Result<(), StoreError> {
+    let mut organisation_rows = Rows::new("organisation", ORGANISATION_COLUMNS);
+    let mut organisations = organisations;
+    for organisation in &mut organisations {
+        // The record's type is the one its reporting-org gives itself.
+        let kind = organisation
+            .reporting_org
+            .as_ref()
+            .filter(|reporting| {
+                reporting.reference.as_deref() == Some(organisation.identifier.as_str())
+            })
+            .and_then(|reporting| reporting.kind.clone());
+        organisation_rows.push_row([
+            Param::text(organisation.identifier.clone()),
+            Param::Text(kind),
+            Param::Text(organisation.names.first().map(|name| name.text.clone())),
+            Param::Text(organisation.default_currency.take()),
+            Param::Text(organisation.default_lang.take()),
+            Param::Text(organisation.last_updated.take()),
+            Param::Integer(Some(i64::from(organisation.faults))),
+            Param::Boolean(Some(organisation.faults > 0)),
+            Param::Blob(Some(std::mem::take(&mut organisation.raw_xml))),
+            Param::Integer(Some(import_run_id)),
+        ]);
+    }
+    let returned = sql::insert_returning(
+        conn.reborrow(),
+        statements,
+        organisation_rows,
+        ORGANISATION_UPSERT,
+        "storing organisations",
+    )
+    .await?;
+    let ids: HashMap<String, i64> = returned
+        .into_iter()
+        .map(|(id, reference)| (reference, id))
+        .collect();
+
+    // A record seen before brings its names and budgets anew.
+    let id_list: Vec<i64> = ids.values().copied().collect();
+    for table in ["organisation_name", "organisation_budget"] {
+        let sql = format!(
+            "DELETE FROM {table} WHERE organisation_id IN ({})",
+            sql::placeholders(conn.backend(), id_list.len())
+        );
+        dispatch!(conn.reborrow(), Conn, connection => {
+            let mut query = sqlx::query(&sql);
+            for id in &id_list {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *connection).await.map(|done| done.rows_affected())
+        })
+        .map_err(StoreError::query("replacing organisation details"))?;
+    }
+
+    let mut names = Rows::new("organisation_name", &["organisation_id", "lang", "text"]);
+    let mut budgets = Rows::new("organisation_budget", ORGANISATION_BUDGET_COLUMNS);
+    for organisation in organisations {
+        let Some(&organisation_id) = ids.get(&organisation.identifier) else {
+            continue;
+        };
+        for name in organisation.names {
+            names.push_row([
+                Param::Integer(Some(organisation_id)),
+                Param::Text(name.lang),
+                Param::text(name.text),
+            ]);
+        }
+        for line in organisation
+            .budgets
+            .into_iter()
+            .chain(organisation.expenditures)
+        {
+            let [value, currency, value_date] = value_params(line.value);
+            budgets.push_row([
+                Param::Integer(Some(organisation_id)),
+                Param::text(line.element),
+                Param::Text(line.status),
+                Param::Text(line.period_start),
+                Param::Text(line.period_end),
+                value,
+                currency,
+                value_date,
+                Param::Text(line.recipient),
+            ]);
+        }
+    }
+    for rows in [names, budgets] {
+        if !rows.is_empty() {
+            sql::insert(
+                conn.reborrow(),
+                statements,
+                rows,
+                "storing organisation details",
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Deletes the stored activities that the batch replaces, with all their children and ledger
@@ -550,52 +623,55 @@ async fn delete_existing_activities(
     Ok(existing.len() as u64)
 }
 
-/// Derives the funding ledger from this run's transactions and budgets: one entry per amount
+/// Derives the funding ledger from run `$1`'s transactions and budgets: one entry per amount
 /// given, with its kind and direction from the transaction type. USD amounts convert at the
 /// identity rate; every other currency waits for a rate (`no_rate`), never counted as zero.
+///
+/// Types 1, 11 and 13 (receipt, incoming commitment, incoming pledge) and the repayments,
+/// reimbursements and sales of 5, 6, 7 and 9 bring money in; the rest send it out. Simple
+/// CASEs rather than IN lists, which SQLite evaluates more slowly row by row.
+pub(crate) const LEDGER_SQL: &str =
+    "INSERT INTO ledger_entry (activity_id, source_table, source_id, kind, \
+     direction, partner_ref, modality, date, amount, currency, usd_amount, usd_rate, \
+     rate_date, rate_source, conversion_status) \
+     SELECT t.activity_id, 'transaction', t.id, \
+     CASE t.type WHEN '1' THEN 'receipt' WHEN '2' THEN 'commitment' \
+     WHEN '3' THEN 'disbursement' WHEN '4' THEN 'expenditure' WHEN '11' THEN 'commitment' \
+     WHEN '12' THEN 'pledge' WHEN '13' THEN 'pledge' ELSE 'other' END, \
+     CASE t.type WHEN '1' THEN 'incoming' WHEN '5' THEN 'incoming' WHEN '6' THEN 'incoming' \
+     WHEN '7' THEN 'incoming' WHEN '9' THEN 'incoming' WHEN '11' THEN 'incoming' \
+     WHEN '13' THEN 'incoming' WHEN '2' THEN 'outgoing' WHEN '3' THEN 'outgoing' \
+     WHEN '4' THEN 'outgoing' WHEN '8' THEN 'outgoing' WHEN '10' THEN 'outgoing' \
+     WHEN '12' THEN 'outgoing' END, \
+     CASE t.type WHEN '1' THEN t.provider_org_ref WHEN '5' THEN t.provider_org_ref \
+     WHEN '6' THEN t.provider_org_ref WHEN '7' THEN t.provider_org_ref \
+     WHEN '9' THEN t.provider_org_ref WHEN '11' THEN t.provider_org_ref \
+     WHEN '13' THEN t.provider_org_ref ELSE t.receiver_org_ref END, \
+     NULL, COALESCE(t.date, t.value_date), t.value, t.currency, \
+     CASE WHEN t.currency = 'USD' THEN t.value END, \
+     CASE WHEN t.currency = 'USD' THEN 1 END, \
+     CASE WHEN t.currency = 'USD' THEN COALESCE(t.date, t.value_date) END, \
+     CASE WHEN t.currency = 'USD' THEN 'identity' END, \
+     CASE WHEN t.currency = 'USD' THEN 'converted' WHEN t.currency IS NULL THEN 'no_currency' \
+     ELSE 'no_rate' END \
+     FROM \"transaction\" t JOIN activity a ON a.id = t.activity_id \
+     WHERE a.import_run_id = $1 AND t.value IS NOT NULL \
+     UNION ALL \
+     SELECT b.activity_id, 'budget', b.id, 'budget', 'outgoing', NULL, NULL, b.period_start, \
+     b.value, b.currency, \
+     CASE WHEN b.currency = 'USD' THEN b.value END, \
+     CASE WHEN b.currency = 'USD' THEN 1 END, \
+     CASE WHEN b.currency = 'USD' THEN b.period_start END, \
+     CASE WHEN b.currency = 'USD' THEN 'identity' END, \
+     CASE WHEN b.currency = 'USD' THEN 'converted' WHEN b.currency IS NULL THEN 'no_currency' \
+     ELSE 'no_rate' END \
+     FROM budget b JOIN activity a ON a.id = b.activity_id \
+     WHERE a.import_run_id = $1 AND b.value IS NOT NULL";
+
 async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), StoreError> {
     let operation = "writing the funding ledger";
-    // Types 1, 11 and 13 (receipt, incoming commitment, incoming pledge) and the repayments,
-    // reimbursements and sales of 5, 6, 7 and 9 bring money in; the rest send it out. Simple
-    // CASEs rather than IN lists, which SQLite evaluates more slowly row by row.
-    const LEDGER: &str = "INSERT INTO ledger_entry (activity_id, source_table, source_id, kind, \
-         direction, partner_ref, modality, date, amount, currency, usd_amount, usd_rate, \
-         rate_date, rate_source, conversion_status) \
-         SELECT t.activity_id, 'transaction', t.id, \
-         CASE t.type WHEN '1' THEN 'receipt' WHEN '2' THEN 'commitment' \
-         WHEN '3' THEN 'disbursement' WHEN '4' THEN 'expenditure' WHEN '11' THEN 'commitment' \
-         WHEN '12' THEN 'pledge' WHEN '13' THEN 'pledge' ELSE 'other' END, \
-         CASE t.type WHEN '1' THEN 'incoming' WHEN '5' THEN 'incoming' WHEN '6' THEN 'incoming' \
-         WHEN '7' THEN 'incoming' WHEN '9' THEN 'incoming' WHEN '11' THEN 'incoming' \
-         WHEN '13' THEN 'incoming' WHEN '2' THEN 'outgoing' WHEN '3' THEN 'outgoing' \
-         WHEN '4' THEN 'outgoing' WHEN '8' THEN 'outgoing' WHEN '10' THEN 'outgoing' \
-         WHEN '12' THEN 'outgoing' END, \
-         CASE t.type WHEN '1' THEN t.provider_org_ref WHEN '5' THEN t.provider_org_ref \
-         WHEN '6' THEN t.provider_org_ref WHEN '7' THEN t.provider_org_ref \
-         WHEN '9' THEN t.provider_org_ref WHEN '11' THEN t.provider_org_ref \
-         WHEN '13' THEN t.provider_org_ref ELSE t.receiver_org_ref END, \
-         NULL, COALESCE(t.date, t.value_date), t.value, t.currency, \
-         CASE WHEN t.currency = 'USD' THEN t.value END, \
-         CASE WHEN t.currency = 'USD' THEN 1 END, \
-         CASE WHEN t.currency = 'USD' THEN COALESCE(t.date, t.value_date) END, \
-         CASE WHEN t.currency = 'USD' THEN 'identity' END, \
-         CASE WHEN t.currency = 'USD' THEN 'converted' WHEN t.currency IS NULL THEN 'no_currency' \
-         ELSE 'no_rate' END \
-         FROM \"transaction\" t JOIN activity a ON a.id = t.activity_id \
-         WHERE a.import_run_id = $1 AND t.value IS NOT NULL \
-         UNION ALL \
-         SELECT b.activity_id, 'budget', b.id, 'budget', 'outgoing', NULL, NULL, b.period_start, \
-         b.value, b.currency, \
-         CASE WHEN b.currency = 'USD' THEN b.value END, \
-         CASE WHEN b.currency = 'USD' THEN 1 END, \
-         CASE WHEN b.currency = 'USD' THEN b.period_start END, \
-         CASE WHEN b.currency = 'USD' THEN 'identity' END, \
-         CASE WHEN b.currency = 'USD' THEN 'converted' WHEN b.currency IS NULL THEN 'no_currency' \
-         ELSE 'no_rate' END \
-         FROM budget b JOIN activity a ON a.id = b.activity_id \
-         WHERE a.import_run_id = $1 AND b.value IS NOT NULL";
     dispatch!(conn.reborrow(), Conn, connection => {
-        sqlx::query(LEDGER)
+        sqlx::query(LEDGER_SQL)
             .bind(import_run_id)
             .execute(&mut *connection)
             .await
@@ -605,7 +681,7 @@ async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), Stor
     Ok(())
 }
 
-const ACTIVITY_COLUMNS: &[&str] = &[
+pub(crate) const ACTIVITY_COLUMNS: &[&str] = &[
     "iati_identifier",
     "reporting_org_ref",
     "reporting_org_type",
@@ -627,7 +703,7 @@ const ACTIVITY_COLUMNS: &[&str] = &[
     "import_run_id",
 ];
 
-const ORGANISATION_COLUMNS: &[&str] = &[
+pub(crate) const ORGANISATION_COLUMNS: &[&str] = &[
     "ref",
     "type",
     "name",
@@ -640,7 +716,7 @@ const ORGANISATION_COLUMNS: &[&str] = &[
     "import_run_id",
 ];
 
-const ORGANISATION_BUDGET_COLUMNS: &[&str] = &[
+pub(crate) const ORGANISATION_BUDGET_COLUMNS: &[&str] = &[
     "organisation_id",
     "element",
     "status",
@@ -652,7 +728,7 @@ const ORGANISATION_BUDGET_COLUMNS: &[&str] = &[
     "recipient",
 ];
 
-const TRANSACTION_COLUMNS: &[&str] = &[
+pub(crate) const TRANSACTION_COLUMNS: &[&str] = &[
     "activity_id",
     "ref",
     "type",
@@ -678,7 +754,7 @@ const TRANSACTION_COLUMNS: &[&str] = &[
     "humanitarian",
 ];
 
-const DIAGNOSTIC_COLUMNS: &[&str] = &[
+pub(crate) const DIAGNOSTIC_COLUMNS: &[&str] = &[
     "import_run_id",
     "severity",
     "code",
@@ -968,12 +1044,12 @@ impl ActivityChildren {
 /// first type and name seen for each. Sorted, so that concurrent PostgreSQL imports inserting
 /// the same new organisations do so in one order and cannot deadlock.
 #[derive(Default)]
-struct OrganisationRefs {
-    refs: BTreeMap<String, (Option<String>, Option<String>)>,
+pub(crate) struct OrganisationRefs {
+    pub(crate) refs: BTreeMap<String, (Option<String>, Option<String>)>,
 }
 
 impl OrganisationRefs {
-    fn add(&mut self, reference: &str, kind: Option<&str>, name: Option<&str>) {
+    pub(crate) fn add(&mut self, reference: &str, kind: Option<&str>, name: Option<&str>) {
         if let Some((known_kind, known_name)) = self.refs.get_mut(reference) {
             if known_kind.is_none() {
                 *known_kind = kind.map(str::to_owned);
@@ -1064,13 +1140,13 @@ fn first_text(narratives: Vec<Narrative>) -> Option<String> {
 }
 
 /// The date of the first of `kinds` (in order of preference) that the activity gives.
-fn first_date(activity: &Activity, kinds: &[&str]) -> Option<String> {
+pub(crate) fn first_date<'a>(activity: &'a Activity, kinds: &[&str]) -> Option<&'a str> {
     kinds.iter().find_map(|kind| {
         activity
             .dates
             .iter()
             .find(|date| date.kind == *kind)
-            .map(|date| date.date.clone())
+            .map(|date| date.date.as_str())
     })
 }
 
@@ -1083,14 +1159,9 @@ fn diagnostic_rows() -> Rows {
 }
 
 fn push_diagnostic(rows: &mut Rows, import_run_id: i64, diagnostic: Diagnostic) {
-    let severity = match diagnostic.severity {
-        Severity::Fatal => "fatal",
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
     rows.push_row([
         Param::Integer(Some(import_run_id)),
-        Param::text(severity),
+        Param::text(severity_text(diagnostic.severity)),
         Param::text(diagnostic.code),
         Param::text(diagnostic.message),
         Param::text(diagnostic.file),
@@ -1099,4 +1170,13 @@ fn push_diagnostic(rows: &mut Rows, import_run_id: i64, diagnostic: Diagnostic) 
         Param::text(diagnostic.path),
         Param::Text(diagnostic.record),
     ]);
+}
+
+/// A severity as the `diagnostic` table spells it.
+pub(crate) fn severity_text(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Fatal => "fatal",
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
 }

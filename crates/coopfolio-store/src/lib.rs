@@ -10,7 +10,10 @@
 //! placeholders, PostgreSQL one array per column.
 //!
 //! Importing goes through an [`ImportSession`], one database transaction per file, so that a
-//! file either goes in whole or leaves no trace.
+//! file either goes in whole or leaves no trace. On a SQLite file the session writes through a
+//! rusqlite connection on a thread of its own (`sqlite_import.rs`), one prepared statement per
+//! row, because sqlx's driver pays a thread round trip per statement; everything else,
+//! PostgreSQL's imports included, goes through sqlx.
 
 #![forbid(unsafe_code)]
 
@@ -22,8 +25,10 @@ pub mod partnership;
 pub mod rates;
 mod runs;
 mod sql;
+mod sqlite_import;
 mod stats;
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -62,6 +67,10 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// The SQLite database file, which imports write through a connection of their own;
+    /// `None` for PostgreSQL and for an in-memory database, which a second connection could
+    /// not see.
+    sqlite_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +90,7 @@ impl Store {
             url: error::redact_url(url),
             source,
         };
+        let mut sqlite_file = None;
         let pool = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(connect_error)?
@@ -103,6 +113,7 @@ impl Store {
             // A new database may be asked for in a folder that does not exist yet, such as
             // `sqlite://data/coopfolio.db` in a fresh checkout.
             if !in_memory {
+                sqlite_file = Some(options.get_filename().to_path_buf());
                 if let Some(folder) = options.get_filename().parent() {
                     if !folder.as_os_str().is_empty() {
                         std::fs::create_dir_all(folder)
@@ -157,7 +168,7 @@ impl Store {
                 url: error::redact_url(url),
             });
         };
-        Ok(Store { pool })
+        Ok(Store { pool, sqlite_file })
     }
 
     pub fn backend(&self) -> Backend {

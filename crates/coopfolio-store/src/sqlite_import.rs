@@ -1,0 +1,744 @@
+//! The SQLite import writer: one file's records written through rusqlite, on a thread of its
+//! own, one prepared statement execution per row.
+//!
+//! sqlx's SQLite driver runs every statement as a round trip to its worker thread and copies
+//! the arguments into owned buffers on the way; a file of 180,000 rows spent more time in
+//! those hops than in SQLite. Here a [`SqliteWriter`] starts a thread that owns a rusqlite
+//! connection to the same database file, takes SQLite's write lock with `BEGIN IMMEDIATE`,
+//! inserts the file's `import_run` row and then receives batches of owned records over a
+//! bounded channel. Each row is one `execute` of a statement prepared once per file, binding
+//! borrowed text and bytes straight from the records; an activity's id is
+//! `last_insert_rowid()`. The statements and the rows are those of the sqlx path in
+//! `import.rs` (which PostgreSQL and in-memory SQLite databases still take), so the two write
+//! the same database.
+//!
+//! The thread ends the transaction in one of three ways: a commit message derives the ledger,
+//! records the run's counts and commits; a rollback message (from `fail`) rolls back; and a
+//! channel closed without either (the session was dropped) rolls back too. On an error it rolls
+//! back at once, reports the error and stops reading, so that the session's next call, or its
+//! commit, returns that error. A killed process leaves an uncommitted WAL tail that SQLite
+//! ignores, so the database is as it was before the file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use coopfolio_iati::model::{Activity, Narrative, Organisation, Value};
+use coopfolio_iati::Diagnostic;
+use rusqlite::{named_params, params, Connection, OpenFlags, Statement};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::import::{
+    first_date, severity_text, ImportRunSummary, OrganisationRefs, ACTIVITY_COLUMNS, BEGIN_RUN_SQL,
+    DIAGNOSTIC_COLUMNS, FINISH_RUN_SQL, LEDGER_SQL, ORGANISATION_BUDGET_COLUMNS,
+    ORGANISATION_COLUMNS, ORGANISATION_UPSERT, TRANSACTION_COLUMNS,
+};
+use crate::runs::{signed, unsigned};
+use crate::StoreError;
+
+/// Batches waiting for the writer thread. Two keep it busy while the importer fills the next
+/// one, and bound the memory held in flight to a few hundred activities.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// Page cache of the import connection, in KiB (a negative `cache_size`), the pool's: it holds
+/// the right-most pages of a dozen tables and the identifier index. Twice as much saved little
+/// (within this machine's noise) and cost 16 MB of peak memory, which has a target of 64 MB.
+const CACHE_KIB: i64 = 16 * 1024;
+
+/// What the session sends the writer thread.
+pub(crate) enum Message {
+    Activities(Vec<Activity>),
+    Organisations(Vec<Organisation>),
+    Diagnostics(Vec<Diagnostic>),
+    Commit(CommitCounts),
+    Rollback,
+}
+
+/// The counts that only the session knows, for the run's row.
+pub(crate) struct CommitCounts {
+    pub(crate) activities_skipped: u64,
+    /// Activities replaced by a repeat within one batch, which never reached the thread.
+    pub(crate) activities_replaced: u64,
+    pub(crate) diagnostics: u64,
+}
+
+/// How the writer thread ended: the committed run's summary, or `None` after a rollback.
+type Outcome = Result<Option<ImportRunSummary>, StoreError>;
+
+/// The session's end of a writer thread.
+pub(crate) struct SqliteWriter {
+    sender: mpsc::Sender<Message>,
+    outcome: oneshot::Receiver<Outcome>,
+    import_run_id: i64,
+}
+
+impl SqliteWriter {
+    /// Starts the thread, which opens its connection, begins the file's transaction and
+    /// inserts its import run, and waits until it has.
+    pub(crate) async fn begin(
+        database: PathBuf,
+        file: &str,
+        bytes: u64,
+        started_at: &str,
+    ) -> Result<SqliteWriter, StoreError> {
+        let operation = "starting an import";
+        let (sender, receiver) = mpsc::channel(BATCHES_IN_FLIGHT);
+        let (started_sender, started) = oneshot::channel();
+        let (outcome_sender, outcome) = oneshot::channel();
+        let run = RunRow {
+            file: file.to_owned(),
+            started_at: started_at.to_owned(),
+            bytes: signed(bytes),
+        };
+        std::thread::Builder::new()
+            .name("sqlite-import".into())
+            .spawn(move || {
+                let outcome = write_file(&database, run, started_sender, receiver);
+                // The session may be gone already; then nobody needs to know.
+                let _ = outcome_sender.send(outcome);
+            })
+            .map_err(|error| StoreError::Query {
+                operation,
+                source: sqlx::Error::Io(error),
+            })?;
+        let import_run_id = match started.await {
+            Ok(import_run_id) => import_run_id,
+            // The thread stopped before starting: its outcome says why.
+            Err(_) => {
+                return Err(match outcome.await {
+                    Ok(Err(error)) => error,
+                    _ => crashed(operation),
+                })
+            }
+        };
+        Ok(SqliteWriter {
+            sender,
+            outcome,
+            import_run_id,
+        })
+    }
+
+    pub(crate) fn import_run_id(&self) -> i64 {
+        self.import_run_id
+    }
+
+    /// Hands records to the thread. A thread that stopped on an error has closed its channel,
+    /// and its error is returned instead.
+    pub(crate) async fn send(&mut self, message: Message) -> Result<(), StoreError> {
+        if self.sender.send(message).await.is_ok() {
+            return Ok(());
+        }
+        Err(match (&mut self.outcome).await {
+            Ok(Err(error)) => error,
+            _ => crashed("writing an import"),
+        })
+    }
+
+    /// Derives the ledger, records the run and commits; returns the run's summary.
+    pub(crate) async fn commit(
+        mut self,
+        counts: CommitCounts,
+    ) -> Result<ImportRunSummary, StoreError> {
+        self.send(Message::Commit(counts)).await?;
+        match self.outcome.await {
+            Ok(Ok(Some(summary))) => Ok(summary),
+            Ok(Err(error)) => Err(error),
+            Ok(Ok(None)) | Err(_) => Err(crashed("committing an import")),
+        }
+    }
+
+    /// Rolls the file's transaction back and waits until it is.
+    pub(crate) async fn rollback(mut self) -> Result<(), StoreError> {
+        self.send(Message::Rollback).await?;
+        match self.outcome.await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(crashed("rolling back a failed import")),
+        }
+    }
+}
+
+/// The thread died without saying why (it panicked).
+fn crashed(operation: &'static str) -> StoreError {
+    StoreError::Query {
+        operation,
+        source: sqlx::Error::WorkerCrashed,
+    }
+}
+
+/// The `import_run` row inserted when the file's transaction begins.
+struct RunRow {
+    file: String,
+    started_at: String,
+    bytes: i64,
+}
+
+/// The writer thread's body: one file's transaction, from `BEGIN IMMEDIATE` to its end.
+fn write_file(
+    database: &std::path::Path,
+    run: RunRow,
+    started: oneshot::Sender<i64>,
+    mut receiver: mpsc::Receiver<Message>,
+) -> Outcome {
+    let connection = open(database).map_err(StoreError::sqlite("starting an import"))?;
+    let mut writer =
+        Writer::prepare(&connection).map_err(StoreError::sqlite("starting an import"))?;
+    // Being a write lock taken at once, IMMEDIATE makes a concurrent writer wait for this
+    // file instead of invalidating its snapshot halfway through.
+    let import_run_id = connection
+        .execute_batch("BEGIN IMMEDIATE")
+        .and_then(|()| {
+            connection.query_row(
+                BEGIN_RUN_SQL,
+                named_params! {"$1": run.file, "$2": run.started_at, "$3": run.bytes},
+                |row| row.get(0),
+            )
+        })
+        .map_err(StoreError::sqlite("starting an import"))?;
+    writer.import_run_id = import_run_id;
+    if started.send(import_run_id).is_err() {
+        // The session was dropped while it waited; closing the connection rolls back.
+        return Ok(None);
+    }
+
+    let outcome = receive(&connection, &mut writer, &mut receiver);
+    if !matches!(outcome, Ok(Some(_))) {
+        // A failed ROLLBACK leaves the transaction to be rolled back when the connection
+        // closes, a moment later.
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    outcome
+}
+
+/// Writes what arrives until a commit or rollback message, or until the session is dropped.
+fn receive(
+    connection: &Connection,
+    writer: &mut Writer<'_>,
+    receiver: &mut mpsc::Receiver<Message>,
+) -> Outcome {
+    while let Some(message) = receiver.blocking_recv() {
+        match message {
+            Message::Commit(counts) => return writer.commit(connection, counts).map(Some),
+            Message::Rollback => return Ok(None),
+            // A dropped session leaves batches behind in the channel; none is worth writing.
+            _ if receiver.is_closed() => return Ok(None),
+            Message::Activities(activities) => writer
+                .activities(connection, &activities)
+                .map_err(StoreError::sqlite("inserting activities"))?,
+            Message::Organisations(organisations) => writer
+                .organisations(connection, &organisations)
+                .map_err(StoreError::sqlite("storing organisations"))?,
+            Message::Diagnostics(diagnostics) => writer
+                .diagnostics(&diagnostics)
+                .map_err(StoreError::sqlite("storing diagnostics"))?,
+        }
+    }
+    Ok(None)
+}
+
+/// Opens the import's own connection with the pool's settings (see `Store::connect`). The
+/// journal mode is the database's, WAL, set by the pool when it created the file.
+fn open(database: &std::path::Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        database,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(Duration::from_secs(30))?;
+    connection.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+         PRAGMA cache_size = -{CACHE_KIB};"
+    ))?;
+    Ok(connection)
+}
+
+/// The statements of one file, prepared once when its thread starts.
+struct Writer<'c> {
+    import_run_id: i64,
+    /// Activities that replaced one stored before this batch.
+    activities_replaced: u64,
+    delete_activity: Statement<'c>,
+    activity: Statement<'c>,
+    activity_xml: Statement<'c>,
+    narrative: Statement<'c>,
+    default_aid_type: Statement<'c>,
+    participating_org: Statement<'c>,
+    date: Statement<'c>,
+    recipient_country: Statement<'c>,
+    recipient_region: Statement<'c>,
+    sector: Statement<'c>,
+    related_activity: Statement<'c>,
+    budget: Statement<'c>,
+    transaction: Statement<'c>,
+    organisation_ref: Statement<'c>,
+    diagnostic: Statement<'c>,
+}
+
+impl<'c> Writer<'c> {
+    fn prepare(connection: &'c Connection) -> rusqlite::Result<Writer<'c>> {
+        let insert = |table: &str, columns: &[&str], suffix: &str| {
+            connection.prepare(&insert_sql(table, columns, suffix))
+        };
+        Ok(Writer {
+            import_run_id: 0,
+            activities_replaced: 0,
+            // Children and ledger entries go with the activity by ON DELETE CASCADE.
+            delete_activity: connection
+                .prepare("DELETE FROM activity WHERE iati_identifier = ?1")?,
+            activity: insert("activity", ACTIVITY_COLUMNS, "")?,
+            activity_xml: insert("activity_xml", &["activity_id", "raw_xml"], "")?,
+            narrative: insert(
+                "activity_narrative",
+                &[
+                    "activity_id",
+                    "position",
+                    "element",
+                    "element_index",
+                    "description_type",
+                    "lang",
+                    "text",
+                ],
+                "",
+            )?,
+            default_aid_type: insert(
+                "activity_default_aid_type",
+                &["activity_id", "position", "code", "vocabulary"],
+                "",
+            )?,
+            participating_org: insert(
+                "participating_org",
+                &[
+                    "activity_id",
+                    "position",
+                    "role",
+                    "type",
+                    "ref",
+                    "activity_identifier",
+                    "crs_channel_code",
+                    "name",
+                ],
+                "",
+            )?,
+            date: insert(
+                "activity_date",
+                &["activity_id", "position", "type", "date"],
+                "",
+            )?,
+            recipient_country: insert(
+                "recipient_country",
+                &["activity_id", "position", "code", "percentage"],
+                "",
+            )?,
+            recipient_region: insert(
+                "recipient_region",
+                &[
+                    "activity_id",
+                    "position",
+                    "code",
+                    "vocabulary",
+                    "percentage",
+                ],
+                "",
+            )?,
+            sector: insert(
+                "sector",
+                &[
+                    "activity_id",
+                    "position",
+                    "code",
+                    "vocabulary",
+                    "percentage",
+                ],
+                "",
+            )?,
+            related_activity: insert(
+                "related_activity",
+                &["activity_id", "position", "type", "iati_identifier"],
+                "",
+            )?,
+            budget: insert(
+                "budget",
+                &[
+                    "activity_id",
+                    "type",
+                    "status",
+                    "period_start",
+                    "period_end",
+                    "value",
+                    "currency",
+                    "value_date",
+                ],
+                "",
+            )?,
+            transaction: insert("\"transaction\"", TRANSACTION_COLUMNS, "")?,
+            organisation_ref: insert(
+                "organisation",
+                &["ref", "type", "name"],
+                "ON CONFLICT (ref) DO NOTHING",
+            )?,
+            diagnostic: insert("diagnostic", DIAGNOSTIC_COLUMNS, "")?,
+        })
+    }
+
+    /// Writes a batch of activities, none with the identifier of another in the batch.
+    fn activities(
+        &mut self,
+        connection: &Connection,
+        activities: &[Activity],
+    ) -> rusqlite::Result<()> {
+        // Organisation refs are gathered in the sqlx path's order, reporting orgs first, so
+        // that the type and name kept for a new organisation are the same on both paths.
+        let mut organisation_refs = OrganisationRefs::default();
+        for activity in activities {
+            if let Some(organisation) = &activity.reporting_org {
+                if let Some(reference) = &organisation.reference {
+                    organisation_refs.add(
+                        reference,
+                        organisation.kind.as_deref(),
+                        first_text(&organisation.names),
+                    );
+                }
+            }
+        }
+        for activity in activities {
+            self.activities_replaced +=
+                self.delete_activity.execute([&activity.identifier])? as u64;
+            let reporting_org = activity.reporting_org.as_ref();
+            self.activity.execute(params![
+                activity.identifier,
+                reporting_org.and_then(|organisation| organisation.reference.as_deref()),
+                reporting_org.and_then(|organisation| organisation.kind.as_deref()),
+                reporting_org.and_then(|organisation| first_text(&organisation.names)),
+                activity.default_currency,
+                activity.default_lang,
+                activity.hierarchy,
+                activity.status,
+                first_date(activity, &["2", "1"]),
+                first_date(activity, &["4", "3"]),
+                activity.collaboration_type,
+                activity.default_flow_type,
+                activity.default_finance_type,
+                activity.default_tied_status,
+                activity.humanitarian,
+                activity.last_updated,
+                i64::from(activity.faults),
+                activity.faults > 0,
+                self.import_run_id,
+            ])?;
+            let activity_id = connection.last_insert_rowid();
+            self.children(activity_id, activity, &mut organisation_refs)?;
+        }
+        for (reference, (kind, name)) in &organisation_refs.refs {
+            self.organisation_ref
+                .execute(params![reference, kind, name])?;
+        }
+        Ok(())
+    }
+
+    /// The rows of an activity's repeated elements, as `ActivityChildren::push` builds them.
+    fn children(
+        &mut self,
+        activity_id: i64,
+        activity: &Activity,
+        organisation_refs: &mut OrganisationRefs,
+    ) -> rusqlite::Result<()> {
+        self.activity_xml
+            .execute(params![activity_id, activity.raw_xml])?;
+        let mut position = 0_i64;
+        for narrative in &activity.titles {
+            self.narrative.execute(params![
+                activity_id,
+                position,
+                "title",
+                0_i64,
+                None::<&str>,
+                narrative.lang,
+                narrative.text,
+            ])?;
+            position += 1;
+        }
+        for (index, description) in activity.descriptions.iter().enumerate() {
+            for narrative in &description.narratives {
+                self.narrative.execute(params![
+                    activity_id,
+                    position,
+                    "description",
+                    index as i64,
+                    description.kind,
+                    narrative.lang,
+                    narrative.text,
+                ])?;
+                position += 1;
+            }
+        }
+        for (position, aid_type) in activity.default_aid_types.iter().enumerate() {
+            self.default_aid_type.execute(params![
+                activity_id,
+                position as i64,
+                aid_type.code,
+                aid_type.vocabulary,
+            ])?;
+        }
+        for (position, organisation) in activity.participating_orgs.iter().enumerate() {
+            let name = first_text(&organisation.names);
+            if let Some(reference) = &organisation.reference {
+                organisation_refs.add(reference, organisation.kind.as_deref(), name);
+            }
+            self.participating_org.execute(params![
+                activity_id,
+                position as i64,
+                organisation.role,
+                organisation.kind,
+                organisation.reference,
+                organisation.activity_identifier,
+                organisation.crs_channel_code,
+                name,
+            ])?;
+        }
+        for (position, date) in activity.dates.iter().enumerate() {
+            self.date
+                .execute(params![activity_id, position as i64, date.kind, date.date])?;
+        }
+        for (position, country) in activity.recipient_countries.iter().enumerate() {
+            self.recipient_country.execute(params![
+                activity_id,
+                position as i64,
+                country.code,
+                country.percentage.map(|percentage| percentage.to_string()),
+            ])?;
+        }
+        for (position, region) in activity.recipient_regions.iter().enumerate() {
+            self.recipient_region.execute(params![
+                activity_id,
+                position as i64,
+                region.code,
+                region.vocabulary,
+                region.percentage.map(|percentage| percentage.to_string()),
+            ])?;
+        }
+        for (position, sector) in activity.sectors.iter().enumerate() {
+            self.sector.execute(params![
+                activity_id,
+                position as i64,
+                sector.code,
+                sector.vocabulary,
+                sector.percentage.map(|percentage| percentage.to_string()),
+            ])?;
+        }
+        for (position, related) in activity.related_activities.iter().enumerate() {
+            self.related_activity.execute(params![
+                activity_id,
+                position as i64,
+                related.kind,
+                related.identifier,
+            ])?;
+        }
+        for budget in &activity.budgets {
+            let (amount, currency, value_date) = value_columns(budget.value.as_ref());
+            self.budget.execute(params![
+                activity_id,
+                budget.kind,
+                budget.status,
+                budget.period_start,
+                budget.period_end,
+                amount,
+                currency,
+                value_date,
+            ])?;
+        }
+        for transaction in &activity.transactions {
+            let (amount, currency, value_date) = value_columns(transaction.value.as_ref());
+            let provider = transaction.provider_org.as_ref();
+            let receiver = transaction.receiver_org.as_ref();
+            // The first aid type stands for the transaction; the XML keeps any others.
+            let aid_type = transaction.aid_types.first();
+            self.transaction.execute(params![
+                activity_id,
+                transaction.reference,
+                transaction.kind,
+                transaction.kind_as_written,
+                transaction.date,
+                amount,
+                currency,
+                value_date,
+                provider.and_then(|organisation| organisation.reference.as_deref()),
+                provider.and_then(|organisation| organisation.kind.as_deref()),
+                provider.and_then(|organisation| first_text(&organisation.names)),
+                provider.and_then(|organisation| organisation.activity_identifier.as_deref()),
+                receiver.and_then(|organisation| organisation.reference.as_deref()),
+                receiver.and_then(|organisation| organisation.kind.as_deref()),
+                receiver.and_then(|organisation| first_text(&organisation.names)),
+                receiver.and_then(|organisation| organisation.activity_identifier.as_deref()),
+                first_text(&transaction.description),
+                transaction.flow_type,
+                transaction.finance_type,
+                transaction.tied_status,
+                aid_type.map(|aid_type| aid_type.code.as_str()),
+                aid_type.and_then(|aid_type| aid_type.vocabulary.as_deref()),
+                transaction.humanitarian,
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// Writes a batch of organisation-file records, none with the identifier of another in
+    /// the batch. Few files are organisation files, so these statements are prepared per batch
+    /// from the connection's cache rather than for every file.
+    fn organisations(
+        &mut self,
+        connection: &Connection,
+        organisations: &[Organisation],
+    ) -> rusqlite::Result<()> {
+        let mut upsert = connection.prepare_cached(&insert_sql(
+            "organisation",
+            ORGANISATION_COLUMNS,
+            ORGANISATION_UPSERT,
+        ))?;
+        let mut delete_names = connection
+            .prepare_cached("DELETE FROM organisation_name WHERE organisation_id = ?1")?;
+        let mut delete_budgets = connection
+            .prepare_cached("DELETE FROM organisation_budget WHERE organisation_id = ?1")?;
+        let mut insert_name = connection.prepare_cached(&insert_sql(
+            "organisation_name",
+            &["organisation_id", "lang", "text"],
+            "",
+        ))?;
+        let mut insert_budget = connection.prepare_cached(&insert_sql(
+            "organisation_budget",
+            ORGANISATION_BUDGET_COLUMNS,
+            "",
+        ))?;
+        for organisation in organisations {
+            // The record's type is the one its reporting-org gives itself.
+            let kind = organisation
+                .reporting_org
+                .as_ref()
+                .filter(|reporting| {
+                    reporting.reference.as_deref() == Some(organisation.identifier.as_str())
+                })
+                .and_then(|reporting| reporting.kind.as_deref());
+            let organisation_id: i64 = upsert.query_row(
+                params![
+                    organisation.identifier,
+                    kind,
+                    first_text(&organisation.names),
+                    organisation.default_currency,
+                    organisation.default_lang,
+                    organisation.last_updated,
+                    i64::from(organisation.faults),
+                    organisation.faults > 0,
+                    organisation.raw_xml,
+                    self.import_run_id,
+                ],
+                |row| row.get(0),
+            )?;
+            // A record seen before brings its names and budgets anew.
+            delete_names.execute([organisation_id])?;
+            delete_budgets.execute([organisation_id])?;
+            for name in &organisation.names {
+                insert_name.execute(params![organisation_id, name.lang, name.text])?;
+            }
+            for line in organisation
+                .budgets
+                .iter()
+                .chain(&organisation.expenditures)
+            {
+                let (amount, currency, value_date) = value_columns(line.value.as_ref());
+                insert_budget.execute(params![
+                    organisation_id,
+                    line.element,
+                    line.status,
+                    line.period_start,
+                    line.period_end,
+                    amount,
+                    currency,
+                    value_date,
+                    line.recipient,
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn diagnostics(&mut self, diagnostics: &[Diagnostic]) -> rusqlite::Result<()> {
+        for diagnostic in diagnostics {
+            self.diagnostic.execute(params![
+                self.import_run_id,
+                severity_text(diagnostic.severity),
+                diagnostic.code,
+                diagnostic.message,
+                diagnostic.file,
+                signed(diagnostic.line),
+                signed(diagnostic.column),
+                diagnostic.path,
+                diagnostic.record,
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// Derives the ledger, records the run's counts and commits, with the statements of the
+    /// sqlx path.
+    fn commit(
+        &mut self,
+        connection: &Connection,
+        counts: CommitCounts,
+    ) -> Result<ImportRunSummary, StoreError> {
+        connection
+            .execute(LEDGER_SQL, named_params! {"$1": self.import_run_id})
+            .map_err(StoreError::sqlite("writing the funding ledger"))?;
+        let activities_replaced = counts.activities_replaced + self.activities_replaced;
+        let recorded: (i64, i64, i64, i64) = connection
+            .query_row(
+                FINISH_RUN_SQL,
+                named_params! {
+                    "$1": self.import_run_id,
+                    "$2": crate::clock::utc_now(),
+                    "$3": signed(counts.activities_skipped),
+                    "$4": signed(activities_replaced),
+                    "$5": signed(counts.diagnostics),
+                },
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .map_err(StoreError::sqlite("recording an import run"))?;
+        connection
+            .execute_batch("COMMIT")
+            .map_err(StoreError::sqlite("committing an import"))?;
+        Ok(ImportRunSummary {
+            import_run_id: self.import_run_id,
+            activities: unsigned(recorded.0),
+            transactions: unsigned(recorded.1),
+            budgets: unsigned(recorded.2),
+            organisations: unsigned(recorded.3),
+            diagnostics: counts.diagnostics,
+            activities_replaced,
+        })
+    }
+}
+
+/// `INSERT INTO table (a, b) VALUES (?1, ?2) suffix`.
+fn insert_sql(table: &str, columns: &[&str], suffix: &str) -> String {
+    let placeholders: Vec<String> = (1..=columns.len())
+        .map(|index| format!("?{index}"))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({}) {suffix}",
+        columns.join(", "),
+        placeholders.join(", ")
+    )
+}
+
+/// The text of the first narrative, the one shown where a single name fits.
+fn first_text(narratives: &[Narrative]) -> Option<&str> {
+    narratives.first().map(|narrative| narrative.text.as_str())
+}
+
+/// Amount, currency and value date; the amount keeps the scale it was given with.
+fn value_columns(value: Option<&Value>) -> (Option<String>, Option<&str>, Option<&str>) {
+    match value {
+        Some(value) => (
+            Some(value.amount.to_string()),
+            value.currency.as_deref(),
+            value.value_date.as_deref(),
+        ),
+        None => (None, None, None),
+    }
+}
