@@ -1,9 +1,10 @@
 //! Backend dispatch and batched multi-row statements, the two things every store query needs.
 //!
 //! sqlx's SQLite driver runs each statement as a round trip to its worker thread, so one INSERT
-//! per row is about fifty times slower than one INSERT of a hundred rows. The import path
-//! therefore collects rows per table as [`Rows`], turns them into a few statements with [`plan`]
-//! and runs those with [`run`]. Values are held as [`Param`]s so that the code that builds rows
+//! per row is about fifty times slower than one INSERT of a hundred rows. The sqlx import path
+//! (PostgreSQL, and SQLite databases in memory; a SQLite file is written through rusqlite by
+//! `sqlite_import.rs` instead) therefore collects rows per table as [`Rows`], turns them into a
+//! few statements with [`plan`] and runs those with [`run`]. Values are held as [`Param`]s so that the code that builds rows
 //! is the same for both backends; only [`plan`] knows how each backend takes many rows at once
 //! (padded VALUES lists for SQLite, column arrays for PostgreSQL, which also receives exact
 //! decimals as text and casts them to NUMERIC).
