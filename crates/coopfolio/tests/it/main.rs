@@ -3,6 +3,7 @@
 //! `COOPFOLIO_TEST_POSTGRES_URL` is set.
 
 mod bad_input;
+mod codelists;
 mod figures;
 mod interrupted;
 mod real_files;
