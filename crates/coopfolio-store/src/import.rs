@@ -13,8 +13,11 @@
 //!   multi-row INSERT into `activity` returning the new ids, and one or two multi-row INSERTs
 //!   per child table, each bound while the one before runs.
 //!
-//! Both writers derive the funding ledger at commit by one INSERT ... SELECT over the run's
-//! transactions and budgets ([`LEDGER_SQL`]), and record the run's counts with one UPDATE.
+//! The funding ledger's kind and direction of each transaction type are stated once, in
+//! [`TRANSACTION_LEDGER`]. The SQLite writer thread inserts each ledger entry right after its
+//! transaction or budget, with the values in hand; the sqlx path derives the entries at commit
+//! by one INSERT ... SELECT whose CASEs are built from that table ([`ledger_sql`]). Both record
+//! the run's counts with one UPDATE.
 //! The `import_run` row is inserted when the session begins, inside its transaction, so that
 //! activities and diagnostics can refer to it; it is invisible to everyone else until commit,
 //! which fills in the counts. A process killed mid-file therefore leaves no trace of the file.
@@ -213,7 +216,7 @@ impl ImportSession {
         Ok(())
     }
 
-    /// Writes what is buffered, derives the ledger, records the run and commits the file.
+    /// Writes what is buffered, writes the ledger (sqlx path), records the run and commits the file.
     pub async fn commit(mut self, activities_skipped: u64) -> Result<ImportRunSummary, StoreError> {
         self.flush_activities().await?;
         self.flush_organisations().await?;
@@ -623,55 +626,132 @@ async fn delete_existing_activities(
     Ok(existing.len() as u64)
 }
 
-/// Derives the funding ledger from run `$1`'s transactions and budgets: one entry per amount
-/// given, with its kind and direction from the transaction type. USD amounts convert at the
-/// identity rate; every other currency waits for a rate (`no_rate`), never counted as zero.
+/// What the funding ledger makes of each IATI transaction type: `(code, kind, direction)`.
+/// This table is the only statement of the mapping: the SQLite writer thread reads it through
+/// [`ledger_kind`] row by row, and [`ledger_sql`] turns it into the CASEs of the sqlx path.
 ///
 /// Types 1, 11 and 13 (receipt, incoming commitment, incoming pledge) and the repayments,
-/// reimbursements and sales of 5, 6, 7 and 9 bring money in; the rest send it out. Simple
-/// CASEs rather than IN lists, which SQLite evaluates more slowly row by row.
-pub(crate) const LEDGER_SQL: &str =
-    "INSERT INTO ledger_entry (activity_id, source_table, source_id, kind, \
-     direction, partner_ref, modality, date, amount, currency, usd_amount, usd_rate, \
-     rate_date, rate_source, conversion_status) \
-     SELECT t.activity_id, 'transaction', t.id, \
-     CASE t.type WHEN '1' THEN 'receipt' WHEN '2' THEN 'commitment' \
-     WHEN '3' THEN 'disbursement' WHEN '4' THEN 'expenditure' WHEN '11' THEN 'commitment' \
-     WHEN '12' THEN 'pledge' WHEN '13' THEN 'pledge' ELSE 'other' END, \
-     CASE t.type WHEN '1' THEN 'incoming' WHEN '5' THEN 'incoming' WHEN '6' THEN 'incoming' \
-     WHEN '7' THEN 'incoming' WHEN '9' THEN 'incoming' WHEN '11' THEN 'incoming' \
-     WHEN '13' THEN 'incoming' WHEN '2' THEN 'outgoing' WHEN '3' THEN 'outgoing' \
-     WHEN '4' THEN 'outgoing' WHEN '8' THEN 'outgoing' WHEN '10' THEN 'outgoing' \
-     WHEN '12' THEN 'outgoing' END, \
-     CASE t.type WHEN '1' THEN t.provider_org_ref WHEN '5' THEN t.provider_org_ref \
-     WHEN '6' THEN t.provider_org_ref WHEN '7' THEN t.provider_org_ref \
-     WHEN '9' THEN t.provider_org_ref WHEN '11' THEN t.provider_org_ref \
-     WHEN '13' THEN t.provider_org_ref ELSE t.receiver_org_ref END, \
-     NULL, COALESCE(t.date, t.value_date), t.value, t.currency, \
-     CASE WHEN t.currency = 'USD' THEN t.value END, \
-     CASE WHEN t.currency = 'USD' THEN 1 END, \
-     CASE WHEN t.currency = 'USD' THEN COALESCE(t.date, t.value_date) END, \
-     CASE WHEN t.currency = 'USD' THEN 'identity' END, \
-     CASE WHEN t.currency = 'USD' THEN 'converted' WHEN t.currency IS NULL THEN 'no_currency' \
-     ELSE 'no_rate' END \
-     FROM \"transaction\" t JOIN activity a ON a.id = t.activity_id \
-     WHERE a.import_run_id = $1 AND t.value IS NOT NULL \
-     UNION ALL \
-     SELECT b.activity_id, 'budget', b.id, 'budget', 'outgoing', NULL, NULL, b.period_start, \
-     b.value, b.currency, \
-     CASE WHEN b.currency = 'USD' THEN b.value END, \
-     CASE WHEN b.currency = 'USD' THEN 1 END, \
-     CASE WHEN b.currency = 'USD' THEN b.period_start END, \
-     CASE WHEN b.currency = 'USD' THEN 'identity' END, \
-     CASE WHEN b.currency = 'USD' THEN 'converted' WHEN b.currency IS NULL THEN 'no_currency' \
-     ELSE 'no_rate' END \
-     FROM budget b JOIN activity a ON a.id = b.activity_id \
-     WHERE a.import_run_id = $1 AND b.value IS NOT NULL";
+/// reimbursements and sales of 5, 6, 7 and 9 bring money in; the rest send it out.
+const TRANSACTION_LEDGER: [(&str, &str, &str); 13] = [
+    ("1", "receipt", "incoming"),
+    ("2", "commitment", "outgoing"),
+    ("3", "disbursement", "outgoing"),
+    ("4", "expenditure", "outgoing"),
+    ("5", "other", "incoming"),
+    ("6", "other", "incoming"),
+    ("7", "other", "incoming"),
+    ("8", "other", "outgoing"),
+    ("9", "other", "incoming"),
+    ("10", "other", "outgoing"),
+    ("11", "commitment", "incoming"),
+    ("12", "pledge", "outgoing"),
+    ("13", "pledge", "incoming"),
+];
+
+/// The ledger kind and direction of a transaction type; a type the table does not know is
+/// `other`, with no direction.
+pub(crate) fn ledger_kind(transaction_type: Option<&str>) -> (&'static str, Option<&'static str>) {
+    TRANSACTION_LEDGER
+        .iter()
+        .find(|(code, _, _)| Some(*code) == transaction_type)
+        .map_or(("other", None), |(_, kind, direction)| {
+            (*kind, Some(*direction))
+        })
+}
+
+/// The ledger entry of one amount, as the SQLite writer thread inserts it: a transaction's or a
+/// budget's value, currency and date. USD amounts convert at the identity rate; every other
+/// currency waits for a rate (`no_rate`), never counted as zero. Returns the USD amount, rate,
+/// rate date, rate source and conversion status.
+pub(crate) fn ledger_conversion<'a>(
+    amount: &'a str,
+    currency: Option<&str>,
+    date: Option<&'a str>,
+) -> (
+    Option<&'a str>,
+    Option<&'static str>,
+    Option<&'a str>,
+    Option<&'static str>,
+    &'static str,
+) {
+    match currency {
+        Some("USD") => (Some(amount), Some("1"), date, Some("identity"), "converted"),
+        Some(_) => (None, None, None, None, "no_rate"),
+        None => (None, None, None, None, "no_currency"),
+    }
+}
+
+/// The columns of a ledger entry, in the order both writers bind them.
+pub(crate) const LEDGER_COLUMNS: &[&str] = &[
+    "activity_id",
+    "source_table",
+    "source_id",
+    "kind",
+    "direction",
+    "partner_ref",
+    "date",
+    "amount",
+    "currency",
+    "usd_amount",
+    "usd_rate",
+    "rate_date",
+    "rate_source",
+    "conversion_status",
+];
+
+/// Derives the funding ledger from run `$1`'s transactions and budgets in one INSERT ... SELECT,
+/// for the sqlx path: the same entries the SQLite writer thread inserts row by row (see
+/// [`ledger_kind`] and [`ledger_conversion`]), with the CASEs built from [`TRANSACTION_LEDGER`].
+/// Simple CASEs rather than IN lists, which SQLite evaluates more slowly row by row.
+pub(crate) fn ledger_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let mut kind = String::from("CASE t.type");
+        let mut direction = String::from("CASE t.type");
+        let mut partner = String::from("CASE t.type");
+        for (code, entry_kind, entry_direction) in TRANSACTION_LEDGER {
+            kind.push_str(&format!(" WHEN '{code}' THEN '{entry_kind}'"));
+            direction.push_str(&format!(" WHEN '{code}' THEN '{entry_direction}'"));
+            if entry_direction == "incoming" {
+                partner.push_str(&format!(" WHEN '{code}' THEN t.provider_org_ref"));
+            }
+        }
+        kind.push_str(" ELSE 'other' END");
+        direction.push_str(" END");
+        partner.push_str(" ELSE t.receiver_org_ref END");
+        let conversion = |value: &str, currency: &str, date: &str| {
+            format!(
+                "CASE WHEN {currency} = 'USD' THEN {value} END, \
+                 CASE WHEN {currency} = 'USD' THEN 1 END, \
+                 CASE WHEN {currency} = 'USD' THEN {date} END, \
+                 CASE WHEN {currency} = 'USD' THEN 'identity' END, \
+                 CASE WHEN {currency} = 'USD' THEN 'converted' \
+                 WHEN {currency} IS NULL THEN 'no_currency' ELSE 'no_rate' END"
+            )
+        };
+        format!(
+            "INSERT INTO ledger_entry ({columns}) \
+             SELECT t.activity_id, 'transaction', t.id, {kind}, {direction}, {partner}, \
+             COALESCE(t.date, t.value_date), t.value, t.currency, {transaction_conversion} \
+             FROM \"transaction\" t JOIN activity a ON a.id = t.activity_id \
+             WHERE a.import_run_id = $1 AND t.value IS NOT NULL \
+             UNION ALL \
+             SELECT b.activity_id, 'budget', b.id, 'budget', 'outgoing', NULL, b.period_start, \
+             b.value, b.currency, {budget_conversion} \
+             FROM budget b JOIN activity a ON a.id = b.activity_id \
+             WHERE a.import_run_id = $1 AND b.value IS NOT NULL",
+            columns = LEDGER_COLUMNS.join(", "),
+            transaction_conversion =
+                conversion("t.value", "t.currency", "COALESCE(t.date, t.value_date)"),
+            budget_conversion = conversion("b.value", "b.currency", "b.period_start"),
+        )
+    })
+}
 
 async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), StoreError> {
     let operation = "writing the funding ledger";
     dispatch!(conn.reborrow(), Conn, connection => {
-        sqlx::query(LEDGER_SQL)
+        sqlx::query(ledger_sql())
             .bind(import_run_id)
             .execute(&mut *connection)
             .await

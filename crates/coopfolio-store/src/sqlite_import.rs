@@ -8,12 +8,14 @@
 //! inserts the file's `import_run` row and then receives batches of owned records over a
 //! bounded channel. Each row is one `execute` of a statement prepared once per file, binding
 //! borrowed text and bytes straight from the records; an activity's id is
-//! `last_insert_rowid()`. The statements and the rows are those of the sqlx path in
+//! `last_insert_rowid()`. A transaction's or budget's ledger entry is inserted right after it,
+//! its kind and direction from `import.rs`'s one table of transaction types, instead of one
+//! INSERT ... SELECT at commit that would read back every row just written. The statements and the rows are those of the sqlx path in
 //! `import.rs` (which PostgreSQL and in-memory SQLite databases still take), so the two write
 //! the same database.
 //!
-//! The thread ends the transaction in one of three ways: a commit message derives the ledger,
-//! records the run's counts and commits; a rollback message (from `fail`) rolls back; and a
+//! The thread ends the transaction in one of three ways: a commit message records the run's
+//! counts and commits; a rollback message (from `fail`) rolls back; and a
 //! channel closed without either (the session was dropped) rolls back too. On an error it rolls
 //! back at once, reports the error and stops reading, so that the session's next call, or its
 //! commit, returns that error. A killed process leaves an uncommitted WAL tail that SQLite
@@ -28,9 +30,9 @@ use rusqlite::{named_params, params, Connection, OpenFlags, Statement};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::import::{
-    first_date, severity_text, ImportRunSummary, OrganisationRefs, ACTIVITY_COLUMNS, BEGIN_RUN_SQL,
-    DIAGNOSTIC_COLUMNS, FINISH_RUN_SQL, LEDGER_SQL, ORGANISATION_BUDGET_COLUMNS,
-    ORGANISATION_COLUMNS, ORGANISATION_UPSERT, TRANSACTION_COLUMNS,
+    first_date, ledger_conversion, ledger_kind, severity_text, ImportRunSummary, OrganisationRefs,
+    ACTIVITY_COLUMNS, BEGIN_RUN_SQL, DIAGNOSTIC_COLUMNS, FINISH_RUN_SQL, LEDGER_COLUMNS,
+    ORGANISATION_BUDGET_COLUMNS, ORGANISATION_COLUMNS, ORGANISATION_UPSERT, TRANSACTION_COLUMNS,
 };
 use crate::runs::{signed, unsigned};
 use crate::StoreError;
@@ -133,7 +135,7 @@ impl SqliteWriter {
         })
     }
 
-    /// Derives the ledger, records the run and commits; returns the run's summary.
+    /// Records the run and commits; returns the run's summary.
     pub(crate) async fn commit(
         mut self,
         counts: CommitCounts,
@@ -268,6 +270,7 @@ struct Writer<'c> {
     related_activity: Statement<'c>,
     budget: Statement<'c>,
     transaction: Statement<'c>,
+    ledger: Statement<'c>,
     organisation_ref: Statement<'c>,
     diagnostic: Statement<'c>,
 }
@@ -369,6 +372,7 @@ impl<'c> Writer<'c> {
                 "",
             )?,
             transaction: insert("\"transaction\"", TRANSACTION_COLUMNS, "")?,
+            ledger: insert("ledger_entry", LEDGER_COLUMNS, "")?,
             organisation_ref: insert(
                 "organisation",
                 &["ref", "type", "name"],
@@ -424,7 +428,7 @@ impl<'c> Writer<'c> {
                 self.import_run_id,
             ])?;
             let activity_id = connection.last_insert_rowid();
-            self.children(activity_id, activity, &mut organisation_refs)?;
+            self.children(connection, activity_id, activity, &mut organisation_refs)?;
         }
         for (reference, (kind, name)) in &organisation_refs.refs {
             self.organisation_ref
@@ -436,6 +440,7 @@ impl<'c> Writer<'c> {
     /// The rows of an activity's repeated elements, as `ActivityChildren::push` builds them.
     fn children(
         &mut self,
+        connection: &Connection,
         activity_id: i64,
         activity: &Activity,
         organisation_refs: &mut OrganisationRefs,
@@ -543,6 +548,17 @@ impl<'c> Writer<'c> {
                 currency,
                 value_date,
             ])?;
+            if let Some(amount) = &amount {
+                let budget_id = connection.last_insert_rowid();
+                self.ledger_entry(
+                    activity_id,
+                    ("budget", budget_id),
+                    ("budget", Some("outgoing"), None),
+                    budget.period_start.as_deref(),
+                    amount,
+                    currency,
+                )?;
+            }
         }
         for transaction in &activity.transactions {
             let (amount, currency, value_date) = value_columns(transaction.value.as_ref());
@@ -575,7 +591,61 @@ impl<'c> Writer<'c> {
                 aid_type.and_then(|aid_type| aid_type.vocabulary.as_deref()),
                 transaction.humanitarian,
             ])?;
+            if let Some(amount) = &amount {
+                let transaction_id = connection.last_insert_rowid();
+                let (kind, direction) = ledger_kind(transaction.kind.as_deref());
+                // Money coming in is from its provider; money going out, to its receiver.
+                let partner = if direction == Some("incoming") {
+                    provider
+                } else {
+                    receiver
+                };
+                self.ledger_entry(
+                    activity_id,
+                    ("transaction", transaction_id),
+                    (
+                        kind,
+                        direction,
+                        partner.and_then(|organisation| organisation.reference.as_deref()),
+                    ),
+                    transaction.date.as_deref().or(value_date),
+                    amount,
+                    currency,
+                )?;
+            }
         }
+        Ok(())
+    }
+
+    /// The ledger entry of a transaction's or budget's amount, written with its source row:
+    /// `source` is the source table and row id, `entry` the kind, direction and partner.
+    fn ledger_entry(
+        &mut self,
+        activity_id: i64,
+        source: (&str, i64),
+        entry: (&str, Option<&str>, Option<&str>),
+        date: Option<&str>,
+        amount: &str,
+        currency: Option<&str>,
+    ) -> rusqlite::Result<()> {
+        let (usd_amount, usd_rate, rate_date, rate_source, conversion_status) =
+            ledger_conversion(amount, currency, date);
+        self.ledger.execute(params![
+            activity_id,
+            source.0,
+            source.1,
+            entry.0,
+            entry.1,
+            entry.2,
+            date,
+            amount,
+            currency,
+            usd_amount,
+            usd_rate,
+            rate_date,
+            rate_source,
+            conversion_status,
+        ])?;
         Ok(())
     }
 
@@ -675,16 +745,13 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    /// Derives the ledger, records the run's counts and commits, with the statements of the
-    /// sqlx path.
+    /// Records the run's counts and commits, with the statement of the sqlx path; the ledger
+    /// entries went in with their transactions and budgets.
     fn commit(
         &mut self,
         connection: &Connection,
         counts: CommitCounts,
     ) -> Result<ImportRunSummary, StoreError> {
-        connection
-            .execute(LEDGER_SQL, named_params! {"$1": self.import_run_id})
-            .map_err(StoreError::sqlite("writing the funding ledger"))?;
         let activities_replaced = counts.activities_replaced + self.activities_replaced;
         let recorded: (i64, i64, i64, i64) = connection
             .query_row(
