@@ -25,8 +25,11 @@ pub struct FileReport {
     pub fatal: Option<Diagnostic>,
     /// Activities and organisations reported and skipped (no identifier).
     pub records_skipped: u64,
-    /// Every error and warning, in document order.
+    /// The first errors and warnings, in document order, for showing; all of them are stored
+    /// in the database with the import run.
     pub diagnostics: Vec<Diagnostic>,
+    /// How many warnings the file gave, including those not kept in `diagnostics`.
+    pub warnings: u64,
     pub summary: ImportRunSummary,
 }
 
@@ -49,7 +52,8 @@ impl ImportTotals {
     pub fn add(&mut self, report: &FileReport) {
         self.files += 1;
         self.bytes += report.bytes;
-        self.diagnostics += report.diagnostics.len() as u64 + u64::from(report.fatal.is_some());
+        self.diagnostics +=
+            report.warnings + report.records_skipped + u64::from(report.fatal.is_some());
         self.activities_skipped += report.records_skipped;
         if report.fatal.is_some() {
             self.files_failed += 1;
@@ -78,6 +82,9 @@ struct Batch {
 }
 
 const RECORDS_PER_BATCH: usize = 64;
+/// Diagnostics kept in memory per file for the report. A hostile or badly broken file can carry
+/// millions; they all go to the database, and memory stays bounded whatever the file holds.
+pub const DIAGNOSTICS_KEPT: usize = 1000;
 /// Batches in flight between reader and store: enough to keep both busy, few enough that memory
 /// stays small when records are large.
 const BATCHES_IN_FLIGHT: usize = 4;
@@ -155,6 +162,7 @@ pub async fn import_path(
                 fatal: Some(fatal),
                 records_skipped: 0,
                 diagnostics: Vec::new(),
+                warnings: 0,
                 summary,
             })
         }
@@ -179,6 +187,7 @@ pub async fn import_source(
 
     let mut session = store.begin_import(label, bytes).await?;
     let mut diagnostics = Vec::new();
+    let (mut warnings, mut records_skipped) = (0, 0);
     let mut fatal = None;
     let mut last_position = 0;
     while let Some(batch) = receiver.recv().await {
@@ -191,7 +200,17 @@ pub async fn import_source(
             }
         }
         session.add_diagnostics(&batch.diagnostics).await?;
-        diagnostics.extend(batch.diagnostics);
+        for diagnostic in batch.diagnostics {
+            match diagnostic.severity {
+                Severity::Warning => warnings += 1,
+                // By the reader's contract an error means the record was skipped.
+                Severity::Error => records_skipped += 1,
+                Severity::Fatal => {}
+            }
+            if diagnostics.len() < DIAGNOSTICS_KEPT {
+                diagnostics.push(diagnostic);
+            }
+        }
         progress(batch.bytes_read - last_position);
         last_position = batch.bytes_read;
         if batch.fatal.is_some() {
@@ -207,10 +226,6 @@ pub async fn import_source(
         .map_err(|_| anyhow::anyhow!("the reader thread for {label} panicked"))?;
     progress(bytes.saturating_sub(last_position));
 
-    let records_skipped = diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.severity == Severity::Error)
-        .count() as u64;
     let summary = match &fatal {
         Some(fatal) => session.fail(fatal).await?,
         None => session.commit(records_skipped).await?,
@@ -221,6 +236,7 @@ pub async fn import_source(
         fatal,
         records_skipped,
         diagnostics,
+        warnings,
         summary,
     })
 }
