@@ -3,19 +3,20 @@
 
 use std::fmt;
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use coopfolio::demo::load_demo;
 use coopfolio::import::{self, FileReport, ImportTotals};
-use coopfolio::sample::IATI_SAMPLE;
 use coopfolio_core::codelists::Codelists;
 use coopfolio_core::period::Period;
 use coopfolio_demo::DemoOptions;
 use coopfolio_iati::Severity;
-use coopfolio_store::figures::{self, Basis};
-use coopfolio_store::{PartnershipRecords, Store};
+use coopfolio_store::figures::Basis;
+use coopfolio_store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::{
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let result = match cli.command {
         Command::Demo(args) => demo(&store, args).await,
         Command::Report(args) => report(&store, args).await,
+        Command::Serve(args) => serve(&store, args.bind).await,
         Command::Rates(RatesCommand::Import { file, source }) => {
             rates_import(&store, &file, source).await
         }
@@ -74,109 +76,63 @@ async fn codelists_in_use(store: &Store) -> anyhow::Result<Arc<Codelists>> {
 
 async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let codelists = codelists_in_use(store).await?;
-    if store
-        .has_synthetic_workspace()
-        .await
-        .context("looking for the demo workspace")?
-    {
-        println!("The synthetic demo workspace is already loaded; it is not loaded again.");
-    } else {
-        load_synthetic_workspace(store, args.seed, args.scale).await?;
+    let options = DemoOptions {
+        seed: args.seed,
+        scale: args.scale,
+    };
+    let loaded = load_demo(store, &options, codelists).await?;
+    match &loaded.synthetic {
+        None => {
+            println!("The synthetic demo workspace is already loaded; it is not loaded again.")
+        }
+        Some(synthetic) => println!(
+            "Loaded the synthetic demo workspace (seed {}, scale {}; synthetic data, labelled so): {} programmes and projects, {} partners, {} agreements ({} ledger entries, {} without a rate), {} partnerships, {} inquiries.",
+            args.seed,
+            args.scale,
+            synthetic.activities.activities,
+            synthetic.records.partners,
+            synthetic.records.agreements,
+            synthetic.records.ledger_entries,
+            synthetic.records.ledger_entries_without_rate,
+            synthetic.records.partnerships,
+            synthetic.records.inquiries
+        ),
     }
-    let mut totals = ImportTotals::default();
-    for (label, bytes) in IATI_SAMPLE {
-        let report = import::import_source(
-            store,
-            label,
-            *bytes,
-            bytes.len() as u64,
-            codelists.clone(),
-            |_| {},
-        )
-        .await?;
-        totals.add(&report);
-    }
+    let totals = &loaded.sample;
     println!(
         "Loaded the real IATI sample (real data, beside the synthetic workspace): {} files, {} activities, {} organisations, {} transactions, {} budgets.",
         totals.files, totals.activities, totals.organisations, totals.transactions, totals.budgets
     );
-    // Imported amounts in other currencies than US dollars wait for a rate; the bundled and
-    // stored rates convert what they can now.
-    store
-        .reconvert_ledger()
-        .await
-        .context("converting ledger entries to US dollars")?;
     print_stats(store).await?;
     println!();
     let period = default_period(store).await?;
     print_report(store, period).await?;
     if !args.load_only {
         println!();
-        println!("The portal is not part of this version yet; the data above is in the database for `coopfolio report`, `coopfolio stats` and `coopfolio import`.");
+        serve(store, args.bind).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Generates the synthetic workspace and stores it: the programmes and projects through the
-/// import path, one at a time, then partners, agreements, partnerships, inquiries and project
-/// extras in one transaction.
-async fn load_synthetic_workspace(store: &Store, seed: u64, scale: u32) -> anyhow::Result<()> {
-    let options = DemoOptions { seed, scale };
-    let (sender, mut receiver) = tokio::sync::mpsc::channel(256);
-    // The generator is synchronous; a thread of its own feeds the import as it goes, so that
-    // memory stays that of a few activities whatever the scale.
-    let generator = std::thread::spawn(move || {
-        coopfolio_demo::generate_activities_streaming(&options, |activity, extras| {
-            // A closed channel means the import failed; its error is reported below.
-            let _ = sender.blocking_send((activity, extras));
-        });
-    });
-    let mut session = store
-        .begin_import("demo workspace (synthetic)", 0)
+/// Serves the portal on `bind` until Ctrl-C.
+async fn serve(store: &Store, bind: SocketAddr) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .context("starting the demo import")?;
-    let mut project_extras = Vec::new();
-    while let Some((activity, extras)) = receiver.recv().await {
-        session
-            .add_activity(activity)
-            .await
-            .context("storing a demo activity")?;
-        project_extras.push(extras);
-    }
-    generator
-        .join()
-        .map_err(|_| anyhow::anyhow!("the demo generator stopped unexpectedly"))?;
-    let summary = session
-        .commit(0)
+        .with_context(|| format!("listening on {bind}"))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    println!("The portal is at http://{address}/ (Ctrl-C stops it).");
+    let state = coopfolio_web::AppState::new(store.clone());
+    let shutdown = async {
+        // If the signal cannot be watched, the server runs until the process is killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    coopfolio_web::serve(listener, state, shutdown)
         .await
-        .context("committing the demo import")?;
-    // Agreements, partners, partnerships and inquiries are the same at any scale.
-    let workspace = coopfolio_demo::generate(&DemoOptions { seed, scale: 1 });
-    let saved = store
-        .save_partnership_records(PartnershipRecords {
-            partners: &workspace.partners,
-            agreements: &workspace.agreements,
-            partnerships: &workspace.partnerships,
-            inquiries: &workspace.inquiries,
-            project_extras: &project_extras,
-        })
-        .await
-        .context("storing the demo partners and agreements")?;
-    store
-        .set_setting(figures::ORGANISATION_REF, coopfolio_demo::ORGANISATION_REF)
-        .await
-        .context("saving the organisation setting")?;
-    println!(
-        "Loaded the synthetic demo workspace (seed {seed}, scale {scale}; synthetic data, labelled so): {} programmes and projects, {} partners, {} agreements ({} ledger entries, {} without a rate), {} partnerships, {} inquiries.",
-        summary.activities,
-        saved.partners,
-        saved.agreements,
-        saved.ledger_entries,
-        saved.ledger_entries_without_rate,
-        saved.partnerships,
-        saved.inquiries
-    );
-    Ok(())
+        .context("serving the portal")?;
+    println!("The portal stopped.");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The latest biennium with contributions, else 2022-23.
@@ -415,11 +371,7 @@ fn print_file_report(report: &FileReport, all_warnings: bool) {
         println!("  {fatal}");
         return;
     }
-    let warnings = report
-        .diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.severity == Severity::Warning)
-        .count();
+    let warnings = report.warnings;
     println!(
         "ok {}: {} activities, {} organisations, {} transactions, {} budgets, {} skipped, {} warnings",
         report.label,
@@ -440,10 +392,20 @@ fn print_file_report(report: &FileReport, all_warnings: bool) {
         }
         println!("  {diagnostic}");
     }
-    if !all_warnings && warnings > WARNINGS_SHOWN_PER_FILE {
+    let shown = if all_warnings {
+        warnings_shown
+    } else {
+        warnings_shown.min(WARNINGS_SHOWN_PER_FILE)
+    };
+    if warnings > shown as u64 {
         println!(
-            "  ... and {} more warnings (--warnings lists them all)",
-            warnings - WARNINGS_SHOWN_PER_FILE
+            "  ... and {} more warnings ({})",
+            warnings - shown as u64,
+            if all_warnings {
+                "all are stored with the import run"
+            } else {
+                "--warnings lists more; all are stored with the import run"
+            }
         );
     }
 }

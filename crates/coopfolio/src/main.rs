@@ -7,6 +7,7 @@
 
 mod commands;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,9 +36,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Load the synthetic demo workspace (once) and the bundled real IATI sample, and show the
-    /// headline figures.
+    /// Load the synthetic demo workspace (once) and the bundled real IATI sample, show the
+    /// headline figures, and serve the portal over them.
     Demo(DemoArgs),
+    /// Serve the public portal.
+    Serve(ServeArgs),
     /// The headline figures of a period, each with its method note.
     Report(ReportArgs),
     /// Import data into the store.
@@ -55,15 +58,25 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct DemoArgs {
-    /// Load the data and exit.
+    /// Load the data and exit instead of serving the portal.
     #[arg(long)]
     load_only: bool,
+    /// Where the portal listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
     /// The seed of the synthetic workspace: the same seed gives the same workspace.
     #[arg(long, default_value_t = 2024)]
     seed: u64,
     /// How many copies of the 770-activity portfolio to generate.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     scale: u32,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
 }
 
 #[derive(Debug, Args)]
@@ -91,7 +104,7 @@ struct ImportIatiArgs {
     /// Print one JSON summary object instead of the report.
     #[arg(long)]
     json: bool,
-    /// List every warning, not only the first few of each file.
+    /// List the warnings of each file (up to 1,000), not only the first few; all are stored with the import run.
     #[arg(long)]
     warnings: bool,
 }

@@ -1,0 +1,51 @@
+//! The web crate's one error type, and the one place that turns it into a status and a page:
+//! a 4xx page says what the visitor asked for that cannot be given; a 5xx logs the cause and
+//! shows a plain message, never the internals.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use coopfolio_store::StoreError;
+
+use crate::render;
+use crate::text::TEXT;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The page asked for does not exist; the text names what was looked for.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A query parameter the page cannot use; the text says which and why.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("reading the database")]
+    Store(#[from] StoreError),
+    #[error("rendering a page")]
+    Template(#[from] minijinja::Error),
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            WebError::NotFound(what) => (StatusCode::NOT_FOUND, TEXT.not_found_title, what.clone()),
+            WebError::BadRequest(what) => (
+                StatusCode::BAD_REQUEST,
+                TEXT.bad_request_title,
+                what.clone(),
+            ),
+            WebError::Store(_) | WebError::Template(_) => {
+                tracing::error!(error = ?self, "a page failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    TEXT.server_error_title,
+                    TEXT.server_error_message.to_owned(),
+                )
+            }
+        };
+        let page = render::error_page(status.as_u16(), title, &message).unwrap_or_else(|error| {
+            // The error page itself failed: plain text, escaped by being text.
+            tracing::error!(?error, "the error page failed");
+            format!("{} {title}", status.as_u16())
+        });
+        (status, Html(page)).into_response()
+    }
+}

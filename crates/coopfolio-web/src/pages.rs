@@ -1,0 +1,470 @@
+//! The request handlers: each reads what its page needs from the store, shapes it into a view
+//! (labels in the visitor's language, amounts formatted) and renders a template.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use coopfolio_core::codelists::Codelists;
+use coopfolio_core::country::{Countries, IloRegion};
+use coopfolio_core::period::Period;
+use coopfolio_core::policy_area::PolicyArea;
+use coopfolio_store::figures::{Basis, MethodNote};
+use coopfolio_store::portal::ProjectDetail;
+use serde::Serialize;
+
+use crate::error::WebError;
+use crate::query::{ExplorerParams, SORTS};
+use crate::text::TEXT;
+use crate::{chart, format, render, AppState};
+
+/// How many bienniums the trend chart shows, ending with the current one.
+const TREND_BIENNIUMS: i32 = 5;
+
+pub async fn home(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+    let store = &state.store;
+    let lang = TEXT.lang;
+    let current = store
+        .latest_biennium_with_contributions()
+        .await?
+        .unwrap_or(Period::Biennium(2022));
+    let first_year = current.first_year();
+    let previous = Period::Biennium(first_year - 2);
+    let mut bienniums = Vec::new();
+    for period in [current, previous] {
+        bienniums.push(biennium_view(&state, period, lang).await?);
+    }
+    let mut trend = Vec::new();
+    for step in (0..TREND_BIENNIUMS).rev() {
+        let period = Period::Biennium(first_year - 2 * step);
+        let contributions = store.contributions(period, Basis::Approved).await?;
+        trend.push((period.to_string(), contributions.value.total_usd));
+    }
+    // Bienniums before the first contribution would only be empty bars.
+    while trend.len() > 1 && trend[0].1.is_zero() {
+        trend.remove(0);
+    }
+    let page = HomePage {
+        synthetic: store.has_synthetic_workspace().await?,
+        bienniums,
+        trend: chart::bars(&trend),
+    };
+    Ok(Html(render::page("home.html", page)?))
+}
+
+pub async fn projects(
+    State(state): State<AppState>,
+    Query(params): Query<ExplorerParams>,
+) -> Result<Html<String>, WebError> {
+    let lang = TEXT.lang;
+    let query = params.to_query()?;
+    let list = state.store.projects(&query).await?;
+    let pages = list.total.div_ceil(u64::from(query.page_size)).max(1) as u32;
+    let codelists = Codelists::bundled();
+    let statuses = codelists
+        .get("ActivityStatus")
+        .map(|list| {
+            list.items
+                .iter()
+                .map(|item| Choice {
+                    code: item.code.clone(),
+                    label: item.name(lang).unwrap_or(&item.code).to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut countries: Vec<Choice> = Countries::bundled()
+        .all()
+        .iter()
+        .map(|country| Choice {
+            code: country.alpha2.clone(),
+            label: country.names.get(lang).to_owned(),
+        })
+        .collect();
+    countries.sort_by(|a, b| a.label.cmp(&b.label));
+    let page = ProjectsPage {
+        total: list.total,
+        page: query.page,
+        pages,
+        previous_url: (query.page > 1).then(|| params.url_for_page(query.page - 1)),
+        next_url: (query.page < pages).then(|| params.url_for_page(query.page + 1)),
+        projects: list
+            .projects
+            .into_iter()
+            .map(|project| ProjectRow {
+                countries: project
+                    .countries
+                    .iter()
+                    .map(|code| format::country(code, lang))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                status: project
+                    .status
+                    .as_deref()
+                    .map(|code| format::codelist("ActivityStatus", code, lang)),
+                identifier: project.identifier,
+                title: project.title,
+                start_date: project.start_date,
+                end_date: project.end_date,
+            })
+            .collect(),
+        countries,
+        regions: IloRegion::ALL
+            .iter()
+            .map(|region| Choice {
+                code: region.code().to_owned(),
+                label: region.label(lang).to_owned(),
+            })
+            .collect(),
+        areas: PolicyArea::ALL
+            .iter()
+            .map(|area| Choice {
+                code: area.code().to_owned(),
+                label: area.label(lang).to_owned(),
+            })
+            .collect(),
+        statuses,
+        sorts: SORTS
+            .iter()
+            .zip([
+                TEXT.sort_title,
+                TEXT.sort_start_newest,
+                TEXT.sort_start_oldest,
+                TEXT.sort_end_latest,
+            ])
+            .map(|((code, _), label)| Choice {
+                code: (*code).to_owned(),
+                label: label.to_owned(),
+            })
+            .collect(),
+        params,
+    };
+    Ok(Html(render::page("projects.html", page)?))
+}
+
+pub async fn project(
+    State(state): State<AppState>,
+    Path(identifier): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let project = state.store.project(&identifier).await?.ok_or_else(|| {
+        WebError::NotFound(format!(
+            "No programme or project has the identifier '{identifier}'."
+        ))
+    })?;
+    Ok(Html(render::page(
+        "project.html",
+        project_view(project, TEXT.lang),
+    )?))
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/style.css"),
+    )
+}
+
+pub async fn not_found(uri: axum::http::Uri) -> WebError {
+    WebError::NotFound(format!("There is no page at {}.", uri.path()))
+}
+
+#[derive(Serialize)]
+struct HomePage {
+    synthetic: bool,
+    bienniums: Vec<BienniumView>,
+    trend: chart::BarChart,
+}
+
+#[derive(Serialize)]
+struct BienniumView {
+    period: String,
+    total: String,
+    by_modality: Vec<Labelled>,
+    ranking: Vec<RankedView>,
+    contributions_method: MethodView,
+    programmes_active: u64,
+    countries: u64,
+    portfolio_method: MethodView,
+}
+
+#[derive(Serialize)]
+struct Labelled {
+    label: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct RankedView {
+    rank: u32,
+    name: String,
+    value: String,
+}
+
+/// A method note as the "How is this computed?" disclosure shows it.
+#[derive(Serialize)]
+struct MethodView {
+    basis: String,
+    period: String,
+    modalities: String,
+    hierarchy_rule: String,
+    revised_budget_rule: String,
+    conversion: String,
+    sources: String,
+    withheld: String,
+}
+
+async fn biennium_view(
+    state: &AppState,
+    period: Period,
+    lang: &str,
+) -> Result<BienniumView, WebError> {
+    let contributions = state.store.contributions(period, Basis::Approved).await?;
+    let portfolio = state.store.portfolio(period).await?;
+    Ok(BienniumView {
+        period: period.to_string(),
+        total: format::millions(contributions.value.total_usd),
+        by_modality: contributions
+            .value
+            .by_modality
+            .iter()
+            .map(|amount| Labelled {
+                label: format::modality(&amount.code, lang),
+                value: format::millions(amount.usd),
+            })
+            .collect(),
+        ranking: contributions
+            .value
+            .ranking
+            .iter()
+            .take(10)
+            .map(|contributor| RankedView {
+                rank: contributor.rank,
+                name: contributor.names.get(lang).to_owned(),
+                value: format::millions(contributor.usd),
+            })
+            .collect(),
+        contributions_method: method_view(&contributions.method, lang),
+        programmes_active: portfolio.value.programmes_active,
+        countries: portfolio.value.countries,
+        portfolio_method: method_view(&portfolio.method, lang),
+    })
+}
+
+fn method_view(method: &MethodNote, lang: &str) -> MethodView {
+    let mut withheld = method.withheld.note.clone();
+    if !method.withheld.without_rate.is_empty() {
+        withheld.push_str(&format!(
+            " ({} entries without a rate)",
+            method.withheld.without_rate.len()
+        ));
+    }
+    MethodView {
+        basis: method.basis.clone(),
+        period: format!(
+            "{} ({} to {})",
+            method.period, method.first_day, method.last_day
+        ),
+        modalities: method
+            .modalities
+            .iter()
+            .map(|code| format::modality(code, lang))
+            .collect::<Vec<_>>()
+            .join(", "),
+        hierarchy_rule: method.hierarchy_rule.clone(),
+        revised_budget_rule: method.revised_budget_rule.clone(),
+        conversion: method.conversion.rule.clone(),
+        sources: method.conversion.sources.join("; "),
+        withheld,
+    }
+}
+
+#[derive(Serialize)]
+struct ProjectsPage {
+    params: ExplorerParams,
+    total: u64,
+    page: u32,
+    pages: u32,
+    previous_url: Option<String>,
+    next_url: Option<String>,
+    projects: Vec<ProjectRow>,
+    countries: Vec<Choice>,
+    regions: Vec<Choice>,
+    areas: Vec<Choice>,
+    statuses: Vec<Choice>,
+    sorts: Vec<Choice>,
+}
+
+#[derive(Serialize)]
+struct ProjectRow {
+    identifier: String,
+    title: Option<String>,
+    status: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    countries: String,
+}
+
+/// One option of a filter.
+#[derive(Serialize)]
+struct Choice {
+    code: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct ProjectView {
+    identifier: String,
+    title: Option<String>,
+    other_titles: Vec<String>,
+    descriptions: Vec<String>,
+    reporting_org: Option<String>,
+    status: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    dates: Vec<Labelled>,
+    countries: Vec<ShareView>,
+    regions: Vec<ShareView>,
+    sectors: Vec<ShareView>,
+    policy_areas: Vec<String>,
+    participating_orgs: Vec<OrgView>,
+    budgets: Vec<BudgetView>,
+    transactions: Vec<TransactionView>,
+    synthetic: bool,
+}
+
+#[derive(Serialize)]
+struct ShareView {
+    label: String,
+    percentage: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OrgView {
+    role: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct BudgetView {
+    budget_type: Option<String>,
+    period: String,
+    value: Option<String>,
+    currency: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TransactionView {
+    transaction_type: Option<String>,
+    date: Option<String>,
+    value: Option<String>,
+    currency: Option<String>,
+    provider: Option<String>,
+    receiver: Option<String>,
+}
+
+fn project_view(project: ProjectDetail, lang: &str) -> ProjectView {
+    // The title in the visitor's language (or without one) leads; the others follow.
+    let preferred = project
+        .titles
+        .iter()
+        .position(|title| title.lang.as_deref().is_none_or(|l| l == lang))
+        .unwrap_or(0);
+    let mut titles: Vec<String> = project.titles.into_iter().map(|n| n.text).collect();
+    let title = (!titles.is_empty()).then(|| titles.remove(preferred));
+    let codelist =
+        |list: &str, code: Option<String>| code.map(|code| format::codelist(list, &code, lang));
+    ProjectView {
+        identifier: project.identifier,
+        title,
+        other_titles: titles,
+        descriptions: project.descriptions.into_iter().map(|n| n.text).collect(),
+        reporting_org: project.reporting_org,
+        status: codelist("ActivityStatus", project.status),
+        start_date: project.start_date,
+        end_date: project.end_date,
+        dates: project
+            .dates
+            .into_iter()
+            .map(|(kind, date)| Labelled {
+                label: format::codelist("ActivityDateType", &kind, lang),
+                value: date,
+            })
+            .collect(),
+        countries: project
+            .countries
+            .into_iter()
+            .map(|share| ShareView {
+                label: format::country(&share.code, lang),
+                percentage: share.percentage,
+            })
+            .collect(),
+        regions: project
+            .regions
+            .into_iter()
+            .map(|share| ShareView {
+                label: match share.vocabulary.as_deref() {
+                    None | Some("1") => format::codelist("Region", &share.code, lang),
+                    Some(_) => share.code,
+                },
+                percentage: share.percentage,
+            })
+            .collect(),
+        sectors: project
+            .sectors
+            .into_iter()
+            .map(|share| ShareView {
+                label: match share.vocabulary.as_deref() {
+                    None | Some("1") => format!(
+                        "{} ({})",
+                        format::codelist("Sector", &share.code, lang),
+                        share.code
+                    ),
+                    Some(_) => share.code,
+                },
+                percentage: share.percentage,
+            })
+            .collect(),
+        policy_areas: project
+            .policy_areas
+            .iter()
+            .map(|code| format::policy_area(code, lang))
+            .collect(),
+        participating_orgs: project
+            .participating_orgs
+            .into_iter()
+            .map(|org| OrgView {
+                role: codelist("OrganisationRole", org.role),
+                name: org.name.or(org.reference),
+            })
+            .collect(),
+        budgets: project
+            .budgets
+            .into_iter()
+            .map(|budget| BudgetView {
+                budget_type: codelist("BudgetType", budget.budget_type),
+                period: format!(
+                    "{} – {}",
+                    budget.period_start.unwrap_or_default(),
+                    budget.period_end.unwrap_or_default()
+                ),
+                value: budget.value,
+                currency: budget.currency,
+            })
+            .collect(),
+        transactions: project
+            .transactions
+            .into_iter()
+            .map(|transaction| TransactionView {
+                transaction_type: codelist("TransactionType", transaction.transaction_type),
+                date: transaction.date,
+                value: transaction.value,
+                currency: transaction.currency,
+                provider: transaction.provider,
+                receiver: transaction.receiver,
+            })
+            .collect(),
+        synthetic: project.synthetic,
+    }
+}

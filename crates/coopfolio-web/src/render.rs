@@ -1,0 +1,47 @@
+//! The templates, bundled into the binary and parsed once. Names end in `.html`, so minijinja
+//! escapes every value it writes into them: text from the database or the query string is
+//! never markup.
+
+use std::sync::OnceLock;
+
+use minijinja::{context, Environment, Value};
+use serde::Serialize;
+
+use crate::text::TEXT;
+
+/// Renders a page template with `page` as its context, plus `t`, the interface text.
+pub fn page<S: Serialize>(template: &str, page: S) -> Result<String, minijinja::Error> {
+    environment().get_template(template)?.render(
+        context! { t => Value::from_serialize(&TEXT), page => Value::from_serialize(&page) },
+    )
+}
+
+/// The error page for a status.
+pub fn error_page(status: u16, title: &str, message: &str) -> Result<String, minijinja::Error> {
+    page(
+        "error.html",
+        context! { status => status, title => title, message => message },
+    )
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
+    ENVIRONMENT.get_or_init(|| {
+        let mut environment = Environment::new();
+        for (name, source) in [
+            ("base.html", include_str!("../templates/base.html")),
+            ("macros.html", include_str!("../templates/macros.html")),
+            ("home.html", include_str!("../templates/home.html")),
+            ("projects.html", include_str!("../templates/projects.html")),
+            ("project.html", include_str!("../templates/project.html")),
+            ("error.html", include_str!("../templates/error.html")),
+        ] {
+            // The templates are part of the program; one that does not parse is a bug that
+            // the tests catch on the first page they render.
+            environment
+                .add_template(name, source)
+                .unwrap_or_else(|error| panic!("template {name}: {error}"));
+        }
+        environment
+    })
+}
