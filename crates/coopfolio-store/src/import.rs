@@ -121,7 +121,9 @@ impl Store {
         let operation = "starting an import";
         let started_at = clock::utc_now();
         let (writer, import_run_id) = if let Some(database) = &self.sqlite_file {
-            let writer = SqliteWriter::begin(database.clone(), file, bytes, &started_at).await?;
+            let writer =
+                SqliteWriter::begin(&self.import_writer, database, file, bytes, &started_at)
+                    .await?;
             let import_run_id = writer.import_run_id();
             (Writer::Sqlite(writer), import_run_id)
         } else {

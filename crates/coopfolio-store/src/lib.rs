@@ -22,7 +22,6 @@ mod error;
 pub mod figures;
 mod import;
 pub mod partnership;
-pub mod portal;
 pub mod rates;
 mod runs;
 mod sql;
@@ -72,6 +71,8 @@ pub struct Store {
     /// `None` for PostgreSQL and for an in-memory database, which a second connection could
     /// not see.
     sqlite_file: Option<PathBuf>,
+    /// The thread that writes imports into `sqlite_file`, kept between files.
+    import_writer: sqlite_import::IdleWriter,
 }
 
 #[derive(Debug, Clone)]
@@ -169,7 +170,11 @@ impl Store {
                 url: error::redact_url(url),
             });
         };
-        Ok(Store { pool, sqlite_file })
+        Ok(Store {
+            pool,
+            sqlite_file,
+            import_writer: sqlite_import::IdleWriter::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -230,6 +235,7 @@ impl Store {
 
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
+        self.import_writer.shut_down().await;
         dispatch!(&self.pool, Pool, pool => pool.close().await)
     }
 }

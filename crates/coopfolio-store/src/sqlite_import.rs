@@ -1,27 +1,30 @@
-//! The SQLite import writer: one file's records written through rusqlite, on a thread of its
+//! The SQLite import writer: each file's records written through rusqlite, on a thread of its
 //! own, one prepared statement execution per row.
 //!
 //! sqlx's SQLite driver runs every statement as a round trip to its worker thread and copies
 //! the arguments into owned buffers on the way; a file of 180,000 rows spent more time in
-//! those hops than in SQLite. Here a [`SqliteWriter`] starts a thread that owns a rusqlite
-//! connection to the same database file, takes SQLite's write lock with `BEGIN IMMEDIATE`,
-//! inserts the file's `import_run` row and then receives batches of owned records over a
-//! bounded channel. Each row is one `execute` of a statement prepared once per file, binding
-//! borrowed text and bytes straight from the records; an activity's id is
-//! `last_insert_rowid()`. A transaction's or budget's ledger entry is inserted right after it,
-//! its kind and direction from `import.rs`'s one table of transaction types, instead of one
-//! INSERT ... SELECT at commit that would read back every row just written. The statements and the rows are those of the sqlx path in
-//! `import.rs` (which PostgreSQL and in-memory SQLite databases still take), so the two write
-//! the same database.
+//! those hops than in SQLite. Here a writer thread owns a rusqlite connection to the same
+//! database file and its statements, prepared once. The [`Store`](crate::Store) keeps the
+//! thread between files ([`IdleWriter`]), so the files of one command share its connection,
+//! page cache and statements; `Store::close` ends it. For each file a [`SqliteWriter`] hands
+//! the thread a job; the thread takes SQLite's write lock with `BEGIN IMMEDIATE`, inserts the
+//! file's `import_run` row and then receives batches of owned records over a bounded channel.
+//! Each row is one `execute`, binding borrowed text and bytes straight from the records; an
+//! activity's id is `last_insert_rowid()`. A transaction's or budget's ledger entry is
+//! inserted right after it, its kind and direction from `import.rs`'s one table of
+//! transaction types, instead of one INSERT ... SELECT at commit that would read back every
+//! row just written. The rows are those of the sqlx path in `import.rs` (which PostgreSQL and
+//! in-memory SQLite databases still take), so the two write the same database.
 //!
-//! The thread ends the transaction in one of three ways: a commit message records the run's
-//! counts and commits; a rollback message (from `fail`) rolls back; and a
-//! channel closed without either (the session was dropped) rolls back too. On an error it rolls
-//! back at once, reports the error and stops reading, so that the session's next call, or its
-//! commit, returns that error. A killed process leaves an uncommitted WAL tail that SQLite
-//! ignores, so the database is as it was before the file.
+//! The thread ends each transaction in one of three ways: a commit message records the run's
+//! counts and commits; a rollback message (from `fail`) rolls back; and a channel closed
+//! without either (the session was dropped, taking the thread with it) rolls back too. On an
+//! error it rolls back at once, reports the error and stops reading, so that the session's next
+//! call, or its commit, returns that error. A killed process leaves an uncommitted WAL tail
+//! that SQLite ignores, so the database is as it was before the file.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use coopfolio_iati::model::{Activity, Narrative, Organisation, Value};
@@ -46,6 +49,12 @@ const BATCHES_IN_FLIGHT: usize = 2;
 /// (within this machine's noise) and cost 16 MB of peak memory, which has a target of 64 MB.
 const CACHE_KIB: i64 = 16 * 1024;
 
+/// WAL pages before a commit checkpoints, the pool's (see `Store::connect`): the automatic
+/// checkpoint runs on the connection that commits, which is this one, and at SQLite's default
+/// of 1,000 pages it copied a folder's shared index pages into the database once per file or
+/// two.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 4096;
+
 /// What the session sends the writer thread.
 pub(crate) enum Message {
     Activities(Vec<Activity>),
@@ -66,18 +75,94 @@ pub(crate) struct CommitCounts {
 /// How the writer thread ended: the committed run's summary, or `None` after a rollback.
 type Outcome = Result<Option<ImportRunSummary>, StoreError>;
 
+/// The writer thread a [`Store`](crate::Store) keeps between imports, so that the files of one
+/// command share one thread, one connection (with its page cache) and one set of prepared
+/// statements. A session takes it out for its file and puts it back after commit or rollback;
+/// a session that finds it out (another import is running) starts a thread of its own, so two
+/// imports at once wait for SQLite's write lock as before, never for each other's thread.
+#[derive(Clone, Default)]
+pub(crate) struct IdleWriter(Arc<Mutex<Option<WriterThread>>>);
+
+impl std::fmt::Debug for IdleWriter {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("IdleWriter")
+    }
+}
+
+impl IdleWriter {
+    fn take(&self) -> Option<WriterThread> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+
+    /// Keeps the thread for the next import; a second one (of concurrent imports) ends.
+    fn put_back(&self, thread: WriterThread) {
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.is_none() {
+            *slot = Some(thread);
+        }
+    }
+
+    /// Ends the idle thread and waits until its connection is closed, so that the pool's last
+    /// connection, closing after it, checkpoints the write-ahead log into the database.
+    pub(crate) async fn shut_down(&self) {
+        if let Some(thread) = self.take() {
+            drop(thread.jobs);
+            let _ = tokio::task::spawn_blocking(move || thread.handle.join()).await;
+        }
+    }
+}
+
+/// A running writer thread: where to send it files, and its handle.
+struct WriterThread {
+    jobs: std::sync::mpsc::Sender<Job>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl WriterThread {
+    fn spawn(database: PathBuf) -> Result<WriterThread, StoreError> {
+        let (jobs, receiver) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("sqlite-import".into())
+            .spawn(move || serve(&database, receiver))
+            .map_err(|error| StoreError::Query {
+                operation: "starting an import",
+                source: sqlx::Error::Io(error),
+            })?;
+        Ok(WriterThread { jobs, handle })
+    }
+}
+
+/// One file for the writer thread: its run, and the channels of its session.
+struct Job {
+    run: RunRow,
+    started: oneshot::Sender<i64>,
+    receiver: mpsc::Receiver<Message>,
+    /// The file's outcome, and whether the thread can take another file.
+    outcome: oneshot::Sender<(Outcome, bool)>,
+}
+
 /// The session's end of a writer thread.
 pub(crate) struct SqliteWriter {
     sender: mpsc::Sender<Message>,
-    outcome: oneshot::Receiver<Outcome>,
+    outcome: oneshot::Receiver<(Outcome, bool)>,
     import_run_id: i64,
+    /// The thread, while this session has it; dropping it with the session ends the thread.
+    thread: Option<WriterThread>,
+    idle: IdleWriter,
 }
 
 impl SqliteWriter {
-    /// Starts the thread, which opens its connection, begins the file's transaction and
-    /// inserts its import run, and waits until it has.
+    /// Hands the file to the store's idle writer thread (or a new one), which begins the file's
+    /// transaction and inserts its import run, and waits until it has.
     pub(crate) async fn begin(
-        database: PathBuf,
+        idle: &IdleWriter,
+        database: &std::path::Path,
         file: &str,
         bytes: u64,
         started_at: &str,
@@ -85,29 +170,40 @@ impl SqliteWriter {
         let operation = "starting an import";
         let (sender, receiver) = mpsc::channel(BATCHES_IN_FLIGHT);
         let (started_sender, started) = oneshot::channel();
-        let (outcome_sender, outcome) = oneshot::channel();
-        let run = RunRow {
-            file: file.to_owned(),
-            started_at: started_at.to_owned(),
-            bytes: signed(bytes),
+        let (outcome_sender, mut outcome) = oneshot::channel();
+        let mut job = Job {
+            run: RunRow {
+                file: file.to_owned(),
+                started_at: started_at.to_owned(),
+                bytes: signed(bytes),
+            },
+            started: started_sender,
+            receiver,
+            outcome: outcome_sender,
         };
-        std::thread::Builder::new()
-            .name("sqlite-import".into())
-            .spawn(move || {
-                let outcome = write_file(&database, run, started_sender, receiver);
-                // The session may be gone already; then nobody needs to know.
-                let _ = outcome_sender.send(outcome);
-            })
-            .map_err(|error| StoreError::Query {
-                operation,
-                source: sqlx::Error::Io(error),
-            })?;
+        // An idle thread that has ended (its connection failed) gives the job back.
+        let mut thread = idle.take();
+        let thread = loop {
+            let candidate = match thread.take() {
+                Some(candidate) => candidate,
+                None => WriterThread::spawn(database.to_path_buf())?,
+            };
+            match candidate.jobs.send(job) {
+                Ok(()) => break candidate,
+                Err(std::sync::mpsc::SendError(returned)) => job = returned,
+            }
+        };
         let import_run_id = match started.await {
             Ok(import_run_id) => import_run_id,
             // The thread stopped before starting: its outcome says why.
             Err(_) => {
-                return Err(match outcome.await {
-                    Ok(Err(error)) => error,
+                return Err(match (&mut outcome).await {
+                    Ok((Err(error), reusable)) => {
+                        if reusable {
+                            idle.put_back(thread);
+                        }
+                        error
+                    }
                     _ => crashed(operation),
                 })
             }
@@ -116,7 +212,19 @@ impl SqliteWriter {
             sender,
             outcome,
             import_run_id,
+            thread: Some(thread),
+            idle: idle.clone(),
         })
+    }
+
+    /// Waits for the file's outcome and gives the thread back to the store if it can take
+    /// another file.
+    async fn finish(&mut self) -> Option<Outcome> {
+        let (outcome, reusable) = (&mut self.outcome).await.ok()?;
+        if let (true, Some(thread)) = (reusable, self.thread.take()) {
+            self.idle.put_back(thread);
+        }
+        Some(outcome)
     }
 
     pub(crate) fn import_run_id(&self) -> i64 {
@@ -129,8 +237,8 @@ impl SqliteWriter {
         if self.sender.send(message).await.is_ok() {
             return Ok(());
         }
-        Err(match (&mut self.outcome).await {
-            Ok(Err(error)) => error,
+        Err(match self.finish().await {
+            Some(Err(error)) => error,
             _ => crashed("writing an import"),
         })
     }
@@ -141,20 +249,20 @@ impl SqliteWriter {
         counts: CommitCounts,
     ) -> Result<ImportRunSummary, StoreError> {
         self.send(Message::Commit(counts)).await?;
-        match self.outcome.await {
-            Ok(Ok(Some(summary))) => Ok(summary),
-            Ok(Err(error)) => Err(error),
-            Ok(Ok(None)) | Err(_) => Err(crashed("committing an import")),
+        match self.finish().await {
+            Some(Ok(Some(summary))) => Ok(summary),
+            Some(Err(error)) => Err(error),
+            Some(Ok(None)) | None => Err(crashed("committing an import")),
         }
     }
 
     /// Rolls the file's transaction back and waits until it is.
     pub(crate) async fn rollback(mut self) -> Result<(), StoreError> {
         self.send(Message::Rollback).await?;
-        match self.outcome.await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(error),
-            Err(_) => Err(crashed("rolling back a failed import")),
+        match self.finish().await {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(error)) => Err(error),
+            None => Err(crashed("rolling back a failed import")),
         }
     }
 }
@@ -174,38 +282,84 @@ struct RunRow {
     bytes: i64,
 }
 
-/// The writer thread's body: one file's transaction, from `BEGIN IMMEDIATE` to its end.
+/// The writer thread's body: opens the connection and prepares the statements once, then
+/// writes the files it is sent, one transaction each, until the store lets it go.
+fn serve(database: &std::path::Path, jobs: std::sync::mpsc::Receiver<Job>) {
+    let Ok(mut job) = jobs.recv() else {
+        return;
+    };
+    let connection = match open(database) {
+        Ok(connection) => connection,
+        Err(error) => {
+            let _ = job
+                .outcome
+                .send((Err(StoreError::sqlite("starting an import")(error)), false));
+            return;
+        }
+    };
+    let mut writer = match Writer::prepare(&connection) {
+        Ok(writer) => writer,
+        Err(error) => {
+            let _ = job
+                .outcome
+                .send((Err(StoreError::sqlite("starting an import")(error)), false));
+            return;
+        }
+    };
+    loop {
+        let outcome = write_file(&connection, &mut writer, job.run, job.started, job.receiver);
+        // A transaction left open (a failed ROLLBACK) would make the next BEGIN fail; this
+        // connection then ends with the thread, which rolls the transaction back.
+        let reusable = connection.is_autocommit();
+        // The session may be gone already; then nobody needs to know.
+        let _ = job.outcome.send((outcome, reusable));
+        if !reusable {
+            return;
+        }
+        job = match jobs.recv() {
+            Ok(next) => next,
+            Err(_) => return,
+        };
+    }
+}
+
+/// One file's transaction, from `BEGIN IMMEDIATE` to its end.
 fn write_file(
-    database: &std::path::Path,
+    connection: &Connection,
+    writer: &mut Writer<'_>,
     run: RunRow,
     started: oneshot::Sender<i64>,
     mut receiver: mpsc::Receiver<Message>,
 ) -> Outcome {
-    let connection = open(database).map_err(StoreError::sqlite("starting an import"))?;
-    let mut writer =
-        Writer::prepare(&connection).map_err(StoreError::sqlite("starting an import"))?;
     // Being a write lock taken at once, IMMEDIATE makes a concurrent writer wait for this
     // file instead of invalidating its snapshot halfway through.
-    let import_run_id = connection
-        .execute_batch("BEGIN IMMEDIATE")
-        .and_then(|()| {
-            connection.query_row(
-                BEGIN_RUN_SQL,
-                named_params! {"$1": run.file, "$2": run.started_at, "$3": run.bytes},
-                |row| row.get(0),
-            )
-        })
-        .map_err(StoreError::sqlite("starting an import"))?;
+    let import_run_id = connection.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
+        connection.query_row(
+            BEGIN_RUN_SQL,
+            named_params! {"$1": run.file, "$2": run.started_at, "$3": run.bytes},
+            |row| row.get(0),
+        )
+    });
+    let import_run_id = match import_run_id {
+        Ok(import_run_id) => import_run_id,
+        Err(error) => {
+            if !connection.is_autocommit() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
+            return Err(StoreError::sqlite("starting an import")(error));
+        }
+    };
     writer.import_run_id = import_run_id;
+    writer.activities_replaced = 0;
     if started.send(import_run_id).is_err() {
-        // The session was dropped while it waited; closing the connection rolls back.
+        // The session was dropped while it waited.
+        let _ = connection.execute_batch("ROLLBACK");
         return Ok(None);
     }
 
-    let outcome = receive(&connection, &mut writer, &mut receiver);
+    let outcome = receive(connection, writer, &mut receiver);
     if !matches!(outcome, Ok(Some(_))) {
-        // A failed ROLLBACK leaves the transaction to be rolled back when the connection
-        // closes, a moment later.
+        // A failed ROLLBACK leaves the transaction open, and the thread ends (see `serve`).
         let _ = connection.execute_batch("ROLLBACK");
     }
     outcome
@@ -247,7 +401,7 @@ fn open(database: &std::path::Path) -> rusqlite::Result<Connection> {
     connection.busy_timeout(Duration::from_secs(30))?;
     connection.execute_batch(&format!(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
-         PRAGMA cache_size = -{CACHE_KIB};"
+         PRAGMA cache_size = -{CACHE_KIB}; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
     ))?;
     Ok(connection)
 }
