@@ -8,4 +8,5 @@ mod figures;
 mod interrupted;
 mod real_files;
 mod schema_suite;
+mod serve;
 mod support;
