@@ -261,7 +261,12 @@ fn row(
 ) {
     let megabytes = bytes as f64 / 1e6;
     let ratio = peer.map_or(String::from("-"), |peer| {
-        format!("{:.1}x faster", peer.seconds / measure.seconds)
+        let speedup = peer.seconds / measure.seconds;
+        if speedup >= 1.0 {
+            format!("{speedup:.1}x faster")
+        } else {
+            format!("{:.1}x slower", 1.0 / speedup)
+        }
     });
     println!(
         "| {document} | {megabytes:.1} | {importer} | {runs} | {:.2} | {:.1} | {:.1} | {ratio} |",
