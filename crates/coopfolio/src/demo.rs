@@ -8,7 +8,9 @@ use anyhow::Context;
 use coopfolio_core::codelists::Codelists;
 use coopfolio_demo::DemoOptions;
 use coopfolio_store::figures;
-use coopfolio_store::{ImportRunSummary, PartnershipRecords, PartnershipSummary, Store};
+use coopfolio_store::{
+    ImportRunSummary, ImportSession, PartnershipRecords, PartnershipSummary, Store,
+};
 
 use crate::import::{self, ImportTotals};
 use crate::sample::IATI_SAMPLE;
@@ -84,25 +86,62 @@ async fn load_synthetic_workspace(
             let _ = sender.blocking_send((activity, extras));
         });
     });
-    let mut session = store
-        .begin_import("demo workspace (synthetic)", 0)
-        .await
-        .context("starting the demo import")?;
+    // The activities go in as several import runs of a bounded size: one transaction for the
+    // whole portfolio would grow the write-ahead log to the size of the data at large scales.
+    let mut activities = ImportRunSummary {
+        import_run_id: 0,
+        activities: 0,
+        organisations: 0,
+        transactions: 0,
+        budgets: 0,
+        diagnostics: 0,
+        activities_replaced: 0,
+    };
+    let mut session: Option<ImportSession> = None;
+    let mut in_session = 0;
+    let mut part = 0;
     let mut project_extras = Vec::new();
     while let Some((activity, extras)) = receiver.recv().await {
-        session
+        let current = match session.as_mut() {
+            Some(current) => current,
+            None => {
+                part += 1;
+                let label = format!("demo workspace (synthetic), part {part}");
+                session.insert(
+                    store
+                        .begin_import(&label, 0)
+                        .await
+                        .context("starting the demo import")?,
+                )
+            }
+        };
+        current
             .add_activity(activity)
             .await
             .context("storing a demo activity")?;
         project_extras.push(extras);
+        in_session += 1;
+        if in_session == ACTIVITIES_PER_IMPORT_RUN {
+            let summary = session
+                .take()
+                .expect("a session is open")
+                .commit(0)
+                .await
+                .context("committing the demo import")?;
+            add_summary(&mut activities, &summary);
+            in_session = 0;
+        }
     }
     generator
         .join()
         .map_err(|_| anyhow::anyhow!("the demo generator stopped unexpectedly"))?;
-    let activities = session
-        .commit(0)
-        .await
-        .context("committing the demo import")?;
+    if let Some(session) = session {
+        let summary = session
+            .commit(0)
+            .await
+            .context("committing the demo import")?;
+        add_summary(&mut activities, &summary);
+    }
     // Agreements, partners, partnerships and inquiries are the same at any scale.
     let workspace = coopfolio_demo::generate(&DemoOptions {
         seed: options.seed,
@@ -126,4 +165,18 @@ async fn load_synthetic_workspace(
         activities,
         records,
     })
+}
+
+/// Activities per import run of the demo: small enough to keep each transaction's write-ahead
+/// log modest, large enough that scale 1 is a single run.
+const ACTIVITIES_PER_IMPORT_RUN: usize = 20_000;
+
+fn add_summary(total: &mut ImportRunSummary, part: &ImportRunSummary) {
+    total.import_run_id = part.import_run_id;
+    total.activities += part.activities;
+    total.organisations += part.organisations;
+    total.transactions += part.transactions;
+    total.budgets += part.budgets;
+    total.diagnostics += part.diagnostics;
+    total.activities_replaced += part.activities_replaced;
 }
