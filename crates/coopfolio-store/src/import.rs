@@ -848,6 +848,61 @@ pub(crate) const DIAGNOSTIC_COLUMNS: &[&str] = &[
     "record",
 ];
 
+/// The columns of the tables both import paths write, named once so that the batched sqlx
+/// path and the SQLite writer thread cannot drift apart.
+pub(crate) const ACTIVITY_XML_COLUMNS: &[&str] = &["activity_id", "raw_xml"];
+pub(crate) const ACTIVITY_NARRATIVE_COLUMNS: &[&str] = &[
+    "activity_id",
+    "position",
+    "element",
+    "element_index",
+    "description_type",
+    "lang",
+    "text",
+];
+pub(crate) const ACTIVITY_DEFAULT_AID_TYPE_COLUMNS: &[&str] =
+    &["activity_id", "position", "code", "vocabulary"];
+pub(crate) const PARTICIPATING_ORG_COLUMNS: &[&str] = &[
+    "activity_id",
+    "position",
+    "role",
+    "type",
+    "ref",
+    "activity_identifier",
+    "crs_channel_code",
+    "name",
+];
+pub(crate) const ACTIVITY_DATE_COLUMNS: &[&str] = &["activity_id", "position", "type", "date"];
+pub(crate) const RECIPIENT_COUNTRY_COLUMNS: &[&str] =
+    &["activity_id", "position", "code", "percentage"];
+pub(crate) const RECIPIENT_REGION_COLUMNS: &[&str] = &[
+    "activity_id",
+    "position",
+    "code",
+    "vocabulary",
+    "percentage",
+];
+pub(crate) const SECTOR_COLUMNS: &[&str] = &[
+    "activity_id",
+    "position",
+    "code",
+    "vocabulary",
+    "percentage",
+];
+pub(crate) const RELATED_ACTIVITY_COLUMNS: &[&str] =
+    &["activity_id", "position", "type", "iati_identifier"];
+pub(crate) const BUDGET_COLUMNS: &[&str] = &[
+    "activity_id",
+    "type",
+    "status",
+    "period_start",
+    "period_end",
+    "value",
+    "currency",
+    "value_date",
+];
+pub(crate) const ORGANISATION_REF_COLUMNS: &[&str] = &["ref", "type", "name"];
+
 /// The rows of every child table for one batch of activities.
 struct ActivityChildren {
     xml: Rows,
@@ -866,81 +921,19 @@ struct ActivityChildren {
 impl Default for ActivityChildren {
     fn default() -> Self {
         ActivityChildren {
-            xml: Rows::new("activity_xml", &["activity_id", "raw_xml"]),
-            narratives: Rows::new(
-                "activity_narrative",
-                &[
-                    "activity_id",
-                    "position",
-                    "element",
-                    "element_index",
-                    "description_type",
-                    "lang",
-                    "text",
-                ],
-            ),
+            xml: Rows::new("activity_xml", ACTIVITY_XML_COLUMNS),
+            narratives: Rows::new("activity_narrative", ACTIVITY_NARRATIVE_COLUMNS),
             default_aid_types: Rows::new(
                 "activity_default_aid_type",
-                &["activity_id", "position", "code", "vocabulary"],
+                ACTIVITY_DEFAULT_AID_TYPE_COLUMNS,
             ),
-            participating_orgs: Rows::new(
-                "participating_org",
-                &[
-                    "activity_id",
-                    "position",
-                    "role",
-                    "type",
-                    "ref",
-                    "activity_identifier",
-                    "crs_channel_code",
-                    "name",
-                ],
-            ),
-            dates: Rows::new(
-                "activity_date",
-                &["activity_id", "position", "type", "date"],
-            ),
-            recipient_countries: Rows::new(
-                "recipient_country",
-                &["activity_id", "position", "code", "percentage"],
-            ),
-            recipient_regions: Rows::new(
-                "recipient_region",
-                &[
-                    "activity_id",
-                    "position",
-                    "code",
-                    "vocabulary",
-                    "percentage",
-                ],
-            ),
-            sectors: Rows::new(
-                "sector",
-                &[
-                    "activity_id",
-                    "position",
-                    "code",
-                    "vocabulary",
-                    "percentage",
-                ],
-            ),
-            related_activities: Rows::new(
-                "related_activity",
-                &["activity_id", "position", "type", "iati_identifier"],
-            ),
-            budgets: Rows::new(
-                "budget",
-                &[
-                    "activity_id",
-                    "type",
-                    "status",
-                    "period_start",
-                    "period_end",
-                    "value",
-                    "currency",
-                    "value_date",
-                ],
-            ),
+            participating_orgs: Rows::new("participating_org", PARTICIPATING_ORG_COLUMNS),
+            dates: Rows::new("activity_date", ACTIVITY_DATE_COLUMNS),
+            recipient_countries: Rows::new("recipient_country", RECIPIENT_COUNTRY_COLUMNS),
+            recipient_regions: Rows::new("recipient_region", RECIPIENT_REGION_COLUMNS),
+            sectors: Rows::new("sector", SECTOR_COLUMNS),
+            related_activities: Rows::new("related_activity", RELATED_ACTIVITY_COLUMNS),
+            budgets: Rows::new("budget", BUDGET_COLUMNS),
             transactions: Rows::new("\"transaction\"", TRANSACTION_COLUMNS),
         }
     }
@@ -1154,7 +1147,7 @@ impl OrganisationRefs {
     /// other import naming the same (usually very common) organisations would wait for it.
     /// The organisation's own record, from an organisation file, fills them in.
     fn plan(self, backend: Backend, statements: &mut StatementCache) -> Vec<sql::Statement> {
-        let mut rows = Rows::new("organisation", &["ref", "type", "name"]);
+        let mut rows = Rows::new("organisation", ORGANISATION_REF_COLUMNS);
         for (reference, (kind, name)) in self.refs {
             rows.push_row([Param::text(reference), Param::Text(kind), Param::Text(name)]);
         }
