@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use coopfolio_store::StoreError;
 
 use crate::render;
-use crate::text::TEXT;
+use crate::text::{catalog, Lang};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -25,27 +25,34 @@ pub enum WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        // Error pages are in English until the request's language reaches this far.
+        let text = catalog(Lang::En);
         let (status, title, message) = match &self {
-            WebError::NotFound(what) => (StatusCode::NOT_FOUND, TEXT.not_found_title, what.clone()),
+            WebError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                text.get("not_found_title"),
+                what.clone(),
+            ),
             WebError::BadRequest(what) => (
                 StatusCode::BAD_REQUEST,
-                TEXT.bad_request_title,
+                text.get("bad_request_title"),
                 what.clone(),
             ),
             WebError::Store(_) | WebError::Template(_) => {
                 tracing::error!(error = ?self, "a page failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    TEXT.server_error_title,
-                    TEXT.server_error_message.to_owned(),
+                    text.get("server_error_title"),
+                    text.get("server_error_message").to_owned(),
                 )
             }
         };
-        let page = render::error_page(status.as_u16(), title, &message).unwrap_or_else(|error| {
-            // The error page itself failed: plain text, escaped by being text.
-            tracing::error!(?error, "the error page failed");
-            format!("{} {title}", status.as_u16())
-        });
+        let page =
+            render::error_page(text, status.as_u16(), title, &message).unwrap_or_else(|error| {
+                // The error page itself failed: plain text, escaped by being text.
+                tracing::error!(?error, "the error page failed");
+                format!("{} {title}", status.as_u16())
+            });
         (status, Html(page)).into_response()
     }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::error::WebError;
 use crate::query::{ExplorerParams, SORTS};
-use crate::text::TEXT;
+use crate::text::{catalog, Lang};
 use crate::{chart, format, render, AppState};
 
 /// How many bienniums the trend chart shows, ending with the current one.
@@ -22,7 +22,8 @@ const TREND_BIENNIUMS: i32 = 5;
 
 pub async fn home(State(state): State<AppState>) -> Result<Html<String>, WebError> {
     let store = &state.store;
-    let lang = TEXT.lang;
+    let text = catalog(Lang::En);
+    let lang = text.lang().code();
     let current = store
         .latest_biennium_with_contributions()
         .await?
@@ -48,14 +49,15 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, WebErro
         bienniums,
         trend: chart::bars(&trend),
     };
-    Ok(Html(render::page("home.html", page)?))
+    Ok(Html(render::page("home.html", text, page)?))
 }
 
 pub async fn projects(
     State(state): State<AppState>,
     Query(params): Query<ExplorerParams>,
 ) -> Result<Html<String>, WebError> {
-    let lang = TEXT.lang;
+    let text = catalog(Lang::En);
+    let lang = text.lang().code();
     let query = params.to_query()?;
     let list = state.store.projects(&query).await?;
     let pages = list.total.div_ceil(u64::from(query.page_size)).max(1) as u32;
@@ -126,10 +128,10 @@ pub async fn projects(
         sorts: SORTS
             .iter()
             .zip([
-                TEXT.sort_title,
-                TEXT.sort_start_newest,
-                TEXT.sort_start_oldest,
-                TEXT.sort_end_latest,
+                text.get("sort_title"),
+                text.get("sort_start_newest"),
+                text.get("sort_start_oldest"),
+                text.get("sort_end_latest"),
             ])
             .map(|((code, _), label)| Choice {
                 code: (*code).to_owned(),
@@ -138,7 +140,7 @@ pub async fn projects(
             .collect(),
         params,
     };
-    Ok(Html(render::page("projects.html", page)?))
+    Ok(Html(render::page("projects.html", text, page)?))
 }
 
 pub async fn project(
@@ -150,9 +152,11 @@ pub async fn project(
             "No programme or project has the identifier '{identifier}'."
         ))
     })?;
+    let text = catalog(Lang::En);
     Ok(Html(render::page(
         "project.html",
-        project_view(project, TEXT.lang),
+        text,
+        project_view(project, text.lang().code()),
     )?))
 }
 

@@ -4,22 +4,33 @@
 
 use std::sync::OnceLock;
 
-use minijinja::{context, Environment, Value};
+use minijinja::{context, Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
-use crate::text::TEXT;
+use crate::text::Catalog;
 
-/// Renders a page template with `page` as its context, plus `t`, the interface text.
-pub fn page<S: Serialize>(template: &str, page: S) -> Result<String, minijinja::Error> {
-    environment().get_template(template)?.render(
-        context! { t => Value::from_serialize(&TEXT), page => Value::from_serialize(&page) },
-    )
+/// Renders a page template with `page` as its context, plus `t`, the interface text of the
+/// visitor's language.
+pub fn page<S: Serialize>(
+    template: &str,
+    text: &Catalog,
+    page: S,
+) -> Result<String, minijinja::Error> {
+    environment()
+        .get_template(template)?
+        .render(context! { t => Value::from_serialize(text), page => Value::from_serialize(&page) })
 }
 
 /// The error page for a status.
-pub fn error_page(status: u16, title: &str, message: &str) -> Result<String, minijinja::Error> {
+pub fn error_page(
+    text: &Catalog,
+    status: u16,
+    title: &str,
+    message: &str,
+) -> Result<String, minijinja::Error> {
     page(
         "error.html",
+        text,
         context! { status => status, title => title, message => message },
     )
 }
@@ -28,6 +39,9 @@ fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
     ENVIRONMENT.get_or_init(|| {
         let mut environment = Environment::new();
+        // Printing something undefined (a misspelt `t.key`, a field a view lacks) is an error
+        // the tests see, not an empty string a visitor sees; `{% if x %}` may still ask.
+        environment.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         for (name, source) in [
             ("base.html", include_str!("../templates/base.html")),
             ("macros.html", include_str!("../templates/macros.html")),

@@ -1,188 +1,145 @@
-//! Every piece of interface text, in one place, so that French and Spanish can follow as two
-//! more values of [`Text`] chosen by the request's language. Templates reach it as `t`. Names of
+//! Every piece of interface text, kept as one catalog per language in `text/*.txt` (one
+//! `key = value` per line) and bundled into the binary. Templates reach the catalog of the
+//! request's language as `t`, so `{{ t.home_title }}`; Rust code asks [`Catalog::get`]. Names of
 //! codes (countries, regions, policy areas, modalities, IATI codelists) come from
 //! `coopfolio-core`, which already holds them in the three languages.
+//!
+//! The catalogs are parsed once, on first use. A line that is not `key = value`, or a key given
+//! twice, is a bug in the program's own data and panics there; the tests parse every catalog.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-#[derive(Debug, Serialize)]
-pub struct Text {
-    pub lang: &'static str,
-    pub site_name: &'static str,
-    pub skip_to_content: &'static str,
-    pub nav_home: &'static str,
-    pub nav_projects: &'static str,
-    pub footer: &'static str,
-    pub synthetic_notice: &'static str,
-    pub synthetic_label: &'static str,
-    pub how_computed: &'static str,
-    pub method_basis: &'static str,
-    pub method_period: &'static str,
-    pub method_modalities: &'static str,
-    pub method_hierarchy: &'static str,
-    pub method_revised: &'static str,
-    pub method_conversion: &'static str,
-    pub method_sources: &'static str,
-    pub method_withheld: &'static str,
-    pub home_title: &'static str,
-    pub home_intro: &'static str,
-    pub contributions_heading: &'static str,
-    pub contributions_total: &'static str,
-    pub by_modality: &'static str,
-    pub ranking_heading: &'static str,
-    pub rank: &'static str,
-    pub contributor: &'static str,
-    pub amount: &'static str,
-    pub portfolio_heading: &'static str,
-    pub programmes_active: &'static str,
-    pub countries_reached: &'static str,
-    pub trend_heading: &'static str,
-    pub trend_description: &'static str,
-    pub million: &'static str,
-    pub no_contributions: &'static str,
-    pub projects_title: &'static str,
-    pub filters: &'static str,
-    pub search: &'static str,
-    pub country: &'static str,
-    pub region: &'static str,
-    pub policy_area: &'static str,
-    pub status: &'static str,
-    pub year: &'static str,
-    pub sort: &'static str,
-    pub sort_title: &'static str,
-    pub sort_start_newest: &'static str,
-    pub sort_start_oldest: &'static str,
-    pub sort_end_latest: &'static str,
-    pub any: &'static str,
-    pub apply: &'static str,
-    pub clear: &'static str,
-    pub results: &'static str,
-    pub no_results: &'static str,
-    pub identifier: &'static str,
-    pub title: &'static str,
-    pub dates: &'static str,
-    pub countries: &'static str,
-    pub page: &'static str,
-    pub of: &'static str,
-    pub previous_page: &'static str,
-    pub next_page: &'static str,
-    pub untitled: &'static str,
-    pub description: &'static str,
-    pub reported_by: &'static str,
-    pub start: &'static str,
-    pub end: &'static str,
-    pub regions: &'static str,
-    pub sectors: &'static str,
-    pub policy_areas: &'static str,
-    pub participating_orgs: &'static str,
-    pub role: &'static str,
-    pub organisation: &'static str,
-    pub budgets: &'static str,
-    pub transactions: &'static str,
-    pub period_label: &'static str,
-    pub type_label: &'static str,
-    pub value: &'static str,
-    pub currency: &'static str,
-    pub provider: &'static str,
-    pub receiver: &'static str,
-    pub date: &'static str,
-    pub percentage: &'static str,
-    pub none_recorded: &'static str,
-    pub amounts_as_given: &'static str,
-    pub not_found_title: &'static str,
-    pub bad_request_title: &'static str,
-    pub server_error_title: &'static str,
-    pub server_error_message: &'static str,
-    pub back_home: &'static str,
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// A language the interface speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Fr,
+    Es,
 }
 
-/// English, the only language so far.
-pub const TEXT: Text = Text {
-    lang: "en",
-    site_name: "Coopfolio transparency portal",
-    skip_to_content: "Skip to content",
-    nav_home: "Funding figures",
-    nav_projects: "Programmes and projects",
-    footer: "Every figure is computed from the records when the page is asked for.",
-    synthetic_notice: "This database includes a synthetic demonstration workspace: figures marked synthetic describe invented partners, agreements and projects, not real ones.",
-    synthetic_label: "Synthetic data",
-    how_computed: "How is this computed?",
-    method_basis: "What is counted",
-    method_period: "Period",
-    method_modalities: "Funding modalities included",
-    method_hierarchy: "Programmes and their projects",
-    method_revised: "Revised budgets",
-    method_conversion: "Conversion to US dollars",
-    method_sources: "Rate sources",
-    method_withheld: "Withheld",
-    home_title: "Development cooperation: funding and portfolio",
-    home_intro: "Voluntary contributions from partners, the programmes and projects they fund, and where they work.",
-    contributions_heading: "Voluntary contributions",
-    contributions_total: "Voluntary contributions (approved)",
-    by_modality: "By funding modality",
-    ranking_heading: "Largest contributors",
-    rank: "Rank",
-    contributor: "Contributor",
-    amount: "Amount",
-    portfolio_heading: "Portfolio",
-    programmes_active: "Programmes and projects active",
-    countries_reached: "Countries reached",
-    trend_heading: "Contributions by biennium",
-    trend_description: "Voluntary contributions (approved) in millions of US dollars, by biennium.",
-    million: "million",
-    no_contributions: "No contributions recorded.",
-    projects_title: "Programmes and projects",
-    filters: "Filters",
-    search: "Search titles",
-    country: "Country",
-    region: "ILO region",
-    policy_area: "Policy area",
-    status: "Status",
-    year: "Active in year",
-    sort: "Sort by",
-    sort_title: "Title",
-    sort_start_newest: "Start date, newest first",
-    sort_start_oldest: "Start date, oldest first",
-    sort_end_latest: "End date, latest first",
-    any: "Any",
-    apply: "Apply",
-    clear: "Clear filters",
-    results: "programmes and projects match",
-    no_results: "No programme or project matches these filters.",
-    identifier: "Identifier",
-    title: "Title",
-    dates: "Dates",
-    countries: "Countries",
-    page: "Page",
-    of: "of",
-    previous_page: "Previous page",
-    next_page: "Next page",
-    untitled: "(no title)",
-    description: "Description",
-    reported_by: "Reported by",
-    start: "Start",
-    end: "End",
-    regions: "Regions",
-    sectors: "Sectors",
-    policy_areas: "Policy areas",
-    participating_orgs: "Participating organisations",
-    role: "Role",
-    organisation: "Organisation",
-    budgets: "Budgets",
-    transactions: "Transactions",
-    period_label: "Period",
-    type_label: "Type",
-    value: "Value",
-    currency: "Currency",
-    provider: "From",
-    receiver: "To",
-    date: "Date",
-    percentage: "Share (%)",
-    none_recorded: "None recorded.",
-    amounts_as_given: "Amounts as reported, in their own currency.",
-    not_found_title: "Page not found",
-    bad_request_title: "This request cannot be answered",
-    server_error_title: "Something went wrong",
-    server_error_message: "The page could not be produced. The error has been logged; please try again later.",
-    back_home: "Back to the funding figures",
-};
+impl Lang {
+    /// Every language, the default first.
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Fr, Lang::Es];
+
+    /// The BCP 47 code, as in `<html lang>` and the code lists' language columns.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::Es => "es",
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Lang::En => include_str!("../text/en.txt"),
+            Lang::Fr => include_str!("../text/fr.txt"),
+            Lang::Es => include_str!("../text/es.txt"),
+        }
+    }
+}
+
+/// The interface text of one language.
+#[derive(Debug)]
+pub struct Catalog {
+    lang: Lang,
+    entries: BTreeMap<&'static str, &'static str>,
+}
+
+impl Catalog {
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The text under `key`. Every key the program asks for is in every catalog (the tests
+    /// render every page in every language), so a missing one is a bug, shown as the key
+    /// itself rather than as an empty string that would hide it.
+    pub fn get(&self, key: &'static str) -> &'static str {
+        self.entries.get(key).copied().unwrap_or(key)
+    }
+
+    #[cfg(test)]
+    pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.keys().copied()
+    }
+}
+
+/// Templates see the catalog as a map from key to text, plus `lang`.
+impl Serialize for Catalog {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len() + 1))?;
+        map.serialize_entry("lang", self.lang.code())?;
+        for (key, value) in &self.entries {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The catalog of `lang`, parsed on first use.
+pub fn catalog(lang: Lang) -> &'static Catalog {
+    static CATALOGS: OnceLock<Vec<Catalog>> = OnceLock::new();
+    let catalogs = CATALOGS.get_or_init(|| {
+        Lang::ALL
+            .iter()
+            .map(|&lang| Catalog {
+                lang,
+                entries: parse(lang.code(), lang.source()),
+            })
+            .collect()
+    });
+    &catalogs[Lang::ALL.iter().position(|&each| each == lang).unwrap_or(0)]
+}
+
+fn parse(name: &str, source: &'static str) -> BTreeMap<&'static str, &'static str> {
+    let mut entries = BTreeMap::new();
+    for (index, line) in source.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(" = ") else {
+            panic!("text/{name}.txt line {}: expected `key = value`", index + 1);
+        };
+        if key == "lang" || entries.insert(key.trim(), value.trim()).is_some() {
+            panic!(
+                "text/{name}.txt line {}: key `{key}` given twice",
+                index + 1
+            );
+        }
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_exactly_the_keys_of_english() {
+        let english: Vec<_> = catalog(Lang::En).keys().collect();
+        assert!(english.len() > 50, "the English catalog looks truncated");
+        for lang in Lang::ALL {
+            let keys: Vec<_> = catalog(lang).keys().collect();
+            let missing: Vec<_> = english.iter().filter(|key| !keys.contains(key)).collect();
+            let extra: Vec<_> = keys.iter().filter(|key| !english.contains(key)).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "text/{}.txt: missing {missing:?}, not in English {extra:?}",
+                lang.code()
+            );
+        }
+    }
+
+    #[test]
+    fn no_text_is_empty() {
+        for lang in Lang::ALL {
+            for key in catalog(lang).keys() {
+                assert!(!catalog(lang).get(key).is_empty(), "{}: {key}", lang.code());
+            }
+        }
+    }
+}
