@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use coopfolio_core::country::Countries;
+use coopfolio_core::country::{Countries, IloRegion};
 use coopfolio_core::modality::Modality;
 use coopfolio_core::partner_group::PartnerGroup;
 use coopfolio_core::period::{Period, PeriodRule};
@@ -25,7 +25,8 @@ use coopfolio_core::rollup::Rollups;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::sql::dispatch;
+use crate::rollup::{ContributionDelta, ContributionEntry};
+use crate::sql::{dispatch, Conn};
 use crate::stats::parse_decimal;
 use crate::{Pool, Store, StoreError};
 
@@ -53,6 +54,10 @@ impl Basis {
         }
     }
 }
+
+/// An agreement ledger entry left out for want of a rate: agreement key, partner key,
+/// confidential, date, amount as given, currency.
+type Unconverted = (String, String, bool, Option<String>, String, Option<String>);
 
 /// A figure and how it was computed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -212,10 +217,11 @@ impl Store {
 
     /// The latest biennium in which an agreement was signed, if any was.
     pub async fn latest_biennium_with_contributions(&self) -> Result<Option<Period>, StoreError> {
-        let latest: Option<String> = dispatch!(&self.pool, Pool, pool => {
+        // The rollup holds every agreement entry by the year of its date.
+        let latest: Option<i32> = dispatch!(&self.pool, Pool, pool => {
             sqlx::query_scalar(
-                "SELECT MAX(date) FROM ledger_entry WHERE kind = 'commitment' \
-                 AND agreement_id IS NOT NULL",
+                "SELECT MAX(year) FROM contribution_rollup WHERE kind = 'commitment' \
+                 AND entries <> 0",
             )
             .fetch_one(pool)
             .await
@@ -224,12 +230,94 @@ impl Store {
             "finding the latest period with contributions",
         ))?;
         let rule = self.period_rule().await?;
-        Ok(latest.and_then(|date| rule.biennium_of(&date).ok()))
+        Ok(latest.and_then(|year| rule.biennium_of(&format!("{year:04}-01-01")).ok()))
     }
 
     /// Voluntary contributions of a period on a basis: the total, by modality, by partner
-    /// group, by both, and the contributor ranking.
+    /// group, by both, and the contributor ranking, read from the contribution rollup. The
+    /// entries without a rate and the confidential agreements are read from the agreements'
+    /// own entries, which do not grow with the portfolio.
     pub async fn contributions(
+        &self,
+        period: Period,
+        basis: Basis,
+    ) -> Result<Figure<Contributions>, StoreError> {
+        let operation = "computing contributions";
+        let kind = basis.ledger_kind();
+        let first_day = period.first_day();
+        let day_after = format!("{:04}-01-01", period.last_year() + 1);
+        let rows: Vec<(String, i64, String, String, String, i64)> =
+            dispatch!(&self.pool, Pool, pool => {
+                sqlx::query_as(
+                    "SELECT modality, partner_id, conversion_status, rate_source, \
+                     CAST(usd AS TEXT), entries FROM contribution_rollup WHERE kind = $1 \
+                     AND year >= $2 AND year <= $3 AND modality <> 'regular_budget' \
+                     AND entries <> 0",
+                )
+                .bind(kind)
+                .bind(period.first_year())
+                .bind(period.last_year())
+                .fetch_all(pool)
+                .await
+            })
+            .map_err(StoreError::query(operation))?;
+        let mut groups: BTreeMap<(String, i64), (Decimal, u64)> = BTreeMap::new();
+        let mut sources = BTreeSet::new();
+        let mut any_unconverted = false;
+        for (modality, partner_id, status, rate_source, usd, entries) in rows {
+            if status != "converted" {
+                any_unconverted = true;
+                continue;
+            }
+            let group = groups.entry((modality, partner_id)).or_default();
+            group.0 += parse_decimal(&usd, operation)?;
+            group.1 += entries as u64;
+            if !rate_source.is_empty() {
+                sources.insert(rate_source);
+            }
+        }
+        // `kind || ''` and `date || ''` keep SQLite from reading every entry of the kind (most
+        // of them an imported portfolio's) through the (kind, date) index: the agreements and
+        // their entries are few.
+        const AGREEMENT_ENTRIES: &str =
+            "FROM agreement a JOIN ledger_entry l ON l.agreement_id = a.id \
+            JOIN partner p ON p.id = l.partner_id WHERE l.kind || '' = $1 AND l.date || '' >= $2 \
+            AND l.date || '' < $3 AND l.modality <> 'regular_budget'";
+        let (unconverted, confidential): (Vec<Unconverted>, i64) =
+            dispatch!(&self.pool, Pool, pool => async {
+                let unconverted = if any_unconverted {
+                    sqlx::query_as(&format!(
+                        "SELECT a.key, p.key, a.confidential, l.date, CAST(l.amount AS TEXT), \
+                         l.currency {AGREEMENT_ENTRIES} AND l.conversion_status <> 'converted' \
+                         ORDER BY l.date, a.key, p.key"
+                    ))
+                    .bind(kind)
+                    .bind(&first_day)
+                    .bind(&day_after)
+                    .fetch_all(pool)
+                    .await?
+                } else {
+                    Vec::new()
+                };
+                let confidential = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(DISTINCT a.id) {AGREEMENT_ENTRIES} AND a.confidential = $4"
+                ))
+                .bind(kind)
+                .bind(&first_day)
+                .bind(&day_after)
+                .bind(true)
+                .fetch_one(pool)
+                .await?;
+                Ok::<_, sqlx::Error>((unconverted, confidential))
+            }.await)
+            .map_err(StoreError::query(operation))?;
+        self.contributions_figure(period, basis, groups, unconverted, confidential, sources)
+            .await
+    }
+
+    /// The same figure as [`Store::contributions`], computed by reading every ledger entry of
+    /// the period: the reference the rollup is tested against, and the definition in SQL.
+    pub async fn contributions_by_scan(
         &self,
         period: Period,
         basis: Basis,
@@ -288,7 +376,6 @@ impl Store {
             }
         };
 
-        type Unconverted = (String, String, bool, Option<String>, String, Option<String>);
         let (unconverted, confidential, sources): (Vec<Unconverted>, i64, Vec<Option<String>>) =
             dispatch!(&self.pool, Pool, pool => async {
                 let unconverted = sqlx::query_as(&format!(
@@ -321,6 +408,29 @@ impl Store {
             }.await)
             .map_err(StoreError::query(operation))?;
 
+        let groups = groups
+            .into_iter()
+            .map(|(modality, partner, usd, count)| ((modality, partner), (usd, count)))
+            .collect();
+        let sources = sources.into_iter().flatten().collect();
+        self.contributions_figure(period, basis, groups, unconverted, confidential, sources)
+            .await
+    }
+
+    /// Shapes the sums of a contribution figure (by modality and partner row: US dollars and
+    /// entries), the entries without a rate, the count of confidential agreements and the rate
+    /// sources into the figure with its method note.
+    async fn contributions_figure(
+        &self,
+        period: Period,
+        basis: Basis,
+        groups: BTreeMap<(String, i64), (Decimal, u64)>,
+        unconverted: Vec<Unconverted>,
+        confidential: i64,
+        sources: BTreeSet<String>,
+    ) -> Result<Figure<Contributions>, StoreError> {
+        let operation = "computing contributions";
+        let first_day = period.first_day();
         let partners = self.partner_index().await?;
         let mut total_usd = Decimal::ZERO;
         let mut by_modality: BTreeMap<String, Decimal> = BTreeMap::new();
@@ -328,7 +438,7 @@ impl Store {
         let mut by_both: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut by_contributor: HashMap<String, (Names, Decimal)> = HashMap::new();
         let mut entries_converted = 0;
-        for (modality, partner_id, usd, count) in groups {
+        for ((modality, partner_id), (usd, count)) in groups {
             let partner =
                 partners
                     .get(&partner_id)
@@ -398,13 +508,12 @@ impl Store {
                 },
             )
             .collect();
-        let mut sources: Vec<String> = sources.into_iter().flatten().collect();
-        sources.sort();
+        let sources: Vec<String> = sources.into_iter().collect();
         let confidential = confidential as u64;
         let method = MethodNote {
             basis: match basis {
                 Basis::Approved => "approved: the partner shares of agreements signed, active or closed, at their signature date".to_owned(),
-                Basis::Received => "received: instalments received, split across the agreement's partners by their shares, at the date they arrived".to_owned(),
+                Basis::Received => "received: instalments of agreements received, split across the agreement's partners by their shares, at the date they arrived; incoming funds reported in the IATI data of activities are not counted, since contributions come from agreements only".to_owned(),
             },
             period: period_label(period),
             first_day,
@@ -469,8 +578,70 @@ impl Store {
 
     /// The portfolio of a period: programmes and projects active, countries reached, by ILO
     /// region and by policy area. Only the organisation's own activities count when the
-    /// `organisation_ref` setting names it.
+    /// `organisation_ref` setting names it. Read from the portfolio rollup: an activity is
+    /// active in the period's years when it starts in or before the last and ends in or after
+    /// the first (or has no end), so each count is a sum over the rollup rows of such years.
     pub async fn portfolio(&self, period: Period) -> Result<Figure<Portfolio>, StoreError> {
+        let operation = "computing the portfolio";
+        let organisation = self.setting(ORGANISATION_REF).await?;
+        let mut sql =
+            "SELECT dimension, code, CAST(SUM(activities) AS BIGINT) FROM portfolio_rollup \
+            WHERE start_year <= $1 AND end_year >= $2"
+                .to_owned();
+        if organisation.is_some() {
+            sql.push_str(" AND organisation = $3");
+        }
+        sql.push_str(" GROUP BY dimension, code");
+        let rows: Vec<(String, String, i64)> = dispatch!(&self.pool, Pool, pool => {
+            let mut query = sqlx::query_as(&sql).bind(period.last_year()).bind(period.first_year());
+            if let Some(organisation) = &organisation {
+                query = query.bind(organisation);
+            }
+            query.fetch_all(pool).await
+        })
+        .map_err(StoreError::query(operation))?;
+        let mut programmes_active = 0;
+        let mut reached = BTreeSet::new();
+        let mut by_region: BTreeMap<&'static str, u64> = BTreeMap::new();
+        let mut by_area: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for (dimension, code, activities) in rows {
+            if activities <= 0 {
+                continue;
+            }
+            let activities = activities as u64;
+            match dimension.as_str() {
+                "activity" => programmes_active += activities,
+                "country" => {
+                    reached.insert(code);
+                }
+                "region" => {
+                    if let Some(region) = IloRegion::ALL.iter().find(|region| region.code() == code)
+                    {
+                        by_region.insert(region.code(), activities);
+                    }
+                }
+                "policy_area" => {
+                    if let Ok(area) = code.parse::<coopfolio_core::policy_area::PolicyArea>() {
+                        by_area.insert(area.code(), activities);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(portfolio_figure(
+            period,
+            organisation.as_deref(),
+            programmes_active,
+            reached,
+            by_region,
+            by_area,
+        ))
+    }
+
+    /// The same figure as [`Store::portfolio`], computed by reading every activity of the
+    /// period with its countries, sectors and policy areas: the reference the rollup is
+    /// tested against, and the definition in SQL.
+    pub async fn portfolio_by_scan(&self, period: Period) -> Result<Figure<Portfolio>, StoreError> {
         let operation = "computing the portfolio";
         let organisation = self.setting(ORGANISATION_REF).await?;
         let first_day = period.first_day();
@@ -515,13 +686,6 @@ impl Store {
             }
             reached.insert(code);
         }
-        let mut countries_by_region: BTreeMap<&'static str, u64> = BTreeMap::new();
-        for code in &reached {
-            let region = table
-                .get(code)
-                .map_or("unknown", |country| country.region.code());
-            *countries_by_region.entry(region).or_default() += 1;
-        }
         let mut areas: BTreeMap<&'static str, BTreeSet<i64>> = BTreeMap::new();
         let with_hand_set: BTreeSet<i64> = hand_set.iter().map(|row| row.0).collect();
         for (activity, area) in &hand_set {
@@ -538,55 +702,22 @@ impl Store {
                 areas.entry(area.code()).or_default().insert(*activity);
             }
         }
-        let counts = |map: BTreeMap<&'static str, u64>| -> Vec<Count> {
-            map.into_iter()
-                .map(|(code, count)| Count {
-                    code: code.to_owned(),
-                    count,
-                })
-                .collect()
-        };
-        let sets = |map: BTreeMap<&'static str, BTreeSet<i64>>| -> Vec<Count> {
-            map.into_iter()
-                .map(|(code, set)| Count {
-                    code: code.to_owned(),
-                    count: set.len() as u64,
-                })
-                .collect()
-        };
-        let method = MethodNote {
-            basis: format!(
-                "activities{} that start (actual date, else planned) by the period's last day and end (actual, else planned) on or after its first day, or have no end; countries are their distinct recipient countries",
-                organisation.as_deref().map(|o| format!(" reported by {o}")).unwrap_or_default()
-            ),
-            period: period_label(period),
-            first_day,
-            last_day: period.last_day(),
-            modalities: Vec::new(),
-            partner_groups: Vec::new(),
-            hierarchy_rule: "programmes and projects are counted alike: a programme and each of its projects count once each".to_owned(),
-            revised_budget_rule: "not applicable: activities are counted, not budgets".to_owned(),
-            conversion: ConversionNote {
-                rule: "not applicable: no money is counted".to_owned(),
-                sources: Vec::new(),
-                entries_converted: 0,
-                entries_without_rate: 0,
-            },
-            withheld: Withheld {
-                note: "nothing withheld".to_owned(),
-                ..Withheld::default()
-            },
-        };
-        Ok(Figure {
-            value: Portfolio {
-                programmes_active: activities.len() as u64,
-                countries: reached.len() as u64,
-                countries_by_region: counts(countries_by_region),
-                programmes_by_region: sets(programmes_by_region),
-                programmes_by_policy_area: sets(areas),
-            },
-            method,
-        })
+        let mut areas_counted: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for (area, set) in areas {
+            areas_counted.insert(area, set.len() as u64);
+        }
+        let regions_counted: BTreeMap<&'static str, u64> = programmes_by_region
+            .into_iter()
+            .map(|(region, set)| (region, set.len() as u64))
+            .collect();
+        Ok(portfolio_figure(
+            period,
+            organisation.as_deref(),
+            activities.len() as u64,
+            reached,
+            regions_counted,
+            areas_counted,
+        ))
     }
 
     /// The budgets of the organisation's programmes and projects for a period, in US dollars:
@@ -688,16 +819,25 @@ impl Store {
     pub async fn reconvert_ledger(&self) -> Result<u64, StoreError> {
         let operation = "converting ledger entries that had no rate";
         let converter = self.converter().await?;
-        let rows: Vec<(i64, String, Option<String>, Option<String>)> =
-            dispatch!(&self.pool, Pool, pool => {
-                sqlx::query_as(
-                    "SELECT id, CAST(amount AS TEXT), currency, date FROM ledger_entry \
-                     WHERE conversion_status = 'no_rate'",
-                )
-                .fetch_all(pool)
-                .await
-            })
-            .map_err(StoreError::query(operation))?;
+        type Row = (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_as(
+                "SELECT id, CAST(amount AS TEXT), currency, date, kind, modality, partner_id, \
+                 agreement_id FROM ledger_entry WHERE conversion_status = 'no_rate'",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .map_err(StoreError::query(operation))?;
         let update = crate::partnership::for_backend(
             self.backend(),
             "UPDATE ledger_entry SET usd_amount = $1::numeric, usd_rate = $2::numeric, \
@@ -706,7 +846,9 @@ impl Store {
         let mut converted = 0;
         dispatch!(&self.pool, Pool, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::query(operation))?;
-            for (id, amount, currency, date) in &rows {
+            // An agreement's entry moves from the rollup's unconverted row to a converted one.
+            let mut contributions = ContributionDelta::default();
+            for (id, amount, currency, date, kind, modality, partner_id, agreement_id) in &rows {
                 let amount = parse_decimal(amount, operation)?;
                 let (Some(currency), Some(date)) = (currency, date) else { continue };
                 if let coopfolio_core::rates::Conversion::Converted { usd, rate, rate_period, source, .. } =
@@ -722,8 +864,22 @@ impl Store {
                         .await
                         .map_err(StoreError::query(operation))?;
                     converted += 1;
+                    if let (Some(partner_id), Some(_)) = (partner_id, agreement_id) {
+                        let entry = |conversion_status, rate_source, usd| ContributionEntry {
+                            kind,
+                            date: Some(date),
+                            modality: modality.as_deref().unwrap_or_default(),
+                            partner_id: *partner_id,
+                            conversion_status,
+                            rate_source,
+                            usd,
+                        };
+                        contributions.entry(&entry("no_rate", None, None), -1);
+                        contributions.entry(&entry("converted", Some(&*source), Some(usd)), 1);
+                    }
                 }
             }
+            contributions.apply(Conn::from(&mut *tx)).await?;
             tx.commit().await.map_err(StoreError::query(operation))
         })?;
         Ok(converted)
@@ -753,6 +909,67 @@ impl Store {
                 )
             })
             .collect())
+    }
+}
+
+/// Shapes the portfolio counts into the figure with its method note: activities active,
+/// the countries reached, and activities per ILO region and per policy area.
+fn portfolio_figure(
+    period: Period,
+    organisation: Option<&str>,
+    programmes_active: u64,
+    reached: BTreeSet<String>,
+    programmes_by_region: BTreeMap<&'static str, u64>,
+    programmes_by_policy_area: BTreeMap<&'static str, u64>,
+) -> Figure<Portfolio> {
+    let table = Countries::bundled();
+    let mut countries_by_region: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for code in &reached {
+        let region = table
+            .get(code)
+            .map_or("unknown", |country| country.region.code());
+        *countries_by_region.entry(region).or_default() += 1;
+    }
+    let counts = |map: BTreeMap<&'static str, u64>| -> Vec<Count> {
+        map.into_iter()
+            .map(|(code, count)| Count {
+                code: code.to_owned(),
+                count,
+            })
+            .collect()
+    };
+    let method = MethodNote {
+            basis: format!(
+                "activities{} that start (actual date, else planned) by the period's last day and end (actual, else planned) on or after its first day, or have no end; countries are their distinct recipient countries",
+                organisation.map(|o| format!(" reported by {o}")).unwrap_or_default()
+            ),
+            period: period_label(period),
+            first_day: period.first_day(),
+            last_day: period.last_day(),
+            modalities: Vec::new(),
+            partner_groups: Vec::new(),
+            hierarchy_rule: "programmes and projects are counted alike: a programme and each of its projects count once each".to_owned(),
+            revised_budget_rule: "not applicable: activities are counted, not budgets".to_owned(),
+            conversion: ConversionNote {
+                rule: "not applicable: no money is counted".to_owned(),
+                sources: Vec::new(),
+                entries_converted: 0,
+                entries_without_rate: 0,
+            },
+            withheld: Withheld {
+                note: "nothing withheld".to_owned(),
+                ..Withheld::default()
+            },
+        };
+    Figure {
+        value: Portfolio {
+            programmes_active,
+            countries: reached.len() as u64,
+            countries_by_region: counts(countries_by_region),
+            programmes_by_region: counts(programmes_by_region),
+            programmes_by_policy_area: counts(programmes_by_policy_area),
+        },
+        method,
     }
 }
 

@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use coopfolio_iati::model::{Activity, Narrative, Organisation, OrganisationRef, Value};
 use coopfolio_iati::{Diagnostic, Severity};
 
+use crate::rollup::{ActivityFacts, PortfolioDelta};
 use crate::runs::{signed, unsigned};
 use crate::sql::{self, dispatch, Conn, Param, Rows, StatementCache, Tx};
 use crate::sqlite_import::{CommitCounts, Message, SqliteWriter};
@@ -81,7 +82,12 @@ pub struct ImportSession {
 /// Where a session's rows go.
 enum Writer {
     /// The session's own sqlx transaction: PostgreSQL, and SQLite in memory.
-    Sqlx { tx: Tx, statements: StatementCache },
+    Sqlx {
+        tx: Tx,
+        statements: StatementCache,
+        /// What the file's activities change in the portfolio rollup, applied at commit.
+        portfolio: PortfolioDelta,
+    },
     /// The rusqlite thread writing a SQLite database file. Dropping it closes its channel,
     /// and the thread rolls back.
     Sqlite(SqliteWriter),
@@ -147,7 +153,14 @@ impl Store {
             })
             .map_err(StoreError::query(operation))?;
             let statements = StatementCache::default();
-            (Writer::Sqlx { tx, statements }, import_run_id)
+            (
+                Writer::Sqlx {
+                    tx,
+                    statements,
+                    portfolio: PortfolioDelta::default(),
+                },
+                import_run_id,
+            )
         };
         Ok(ImportSession {
             pool: self.pool.clone(),
@@ -224,7 +237,7 @@ impl ImportSession {
         self.flush_organisations().await?;
         self.flush_diagnostics().await?;
         let import_run_id = self.import_run_id;
-        let (mut tx, _) = match self.writer {
+        let (mut tx, portfolio) = match self.writer {
             Writer::Sqlite(writer) => {
                 let counts = CommitCounts {
                     activities_skipped,
@@ -235,9 +248,10 @@ impl ImportSession {
                 tracing::debug!(?summary, file = %self.file, "import committed");
                 return Ok(summary);
             }
-            Writer::Sqlx { tx, statements } => (tx, statements),
+            Writer::Sqlx { tx, portfolio, .. } => (tx, portfolio),
         };
         let mut conn = tx.conn();
+        portfolio.apply(conn.reborrow()).await?;
         write_ledger(conn.reborrow(), import_run_id).await?;
 
         // The one statement both records and returns the counts.
@@ -338,9 +352,19 @@ impl ImportSession {
         self.activity_positions.clear();
         match &mut self.writer {
             Writer::Sqlite(writer) => writer.send(Message::Activities(activities)).await,
-            Writer::Sqlx { tx, statements } => {
-                self.activities_replaced +=
-                    write_activities(tx.conn(), statements, self.import_run_id, activities).await?;
+            Writer::Sqlx {
+                tx,
+                statements,
+                portfolio,
+            } => {
+                self.activities_replaced += write_activities(
+                    tx.conn(),
+                    statements,
+                    portfolio,
+                    self.import_run_id,
+                    activities,
+                )
+                .await?;
                 Ok(())
             }
         }
@@ -354,7 +378,7 @@ impl ImportSession {
         self.organisation_positions.clear();
         match &mut self.writer {
             Writer::Sqlite(writer) => writer.send(Message::Organisations(organisations)).await,
-            Writer::Sqlx { tx, statements } => {
+            Writer::Sqlx { tx, statements, .. } => {
                 write_organisations(tx.conn(), statements, self.import_run_id, organisations).await
             }
         }
@@ -367,7 +391,7 @@ impl ImportSession {
         let diagnostics = std::mem::take(&mut self.diagnostics);
         match &mut self.writer {
             Writer::Sqlite(writer) => writer.send(Message::Diagnostics(diagnostics)).await,
-            Writer::Sqlx { tx, statements } => {
+            Writer::Sqlx { tx, statements, .. } => {
                 let mut rows = diagnostic_rows();
                 for diagnostic in diagnostics {
                     push_diagnostic(&mut rows, self.import_run_id, diagnostic);
@@ -384,6 +408,7 @@ impl ImportSession {
 async fn write_activities(
     mut conn: Conn<'_>,
     statements: &mut StatementCache,
+    portfolio: &mut PortfolioDelta,
     import_run_id: i64,
     mut activities: Vec<Activity>,
 ) -> Result<u64, StoreError> {
@@ -393,16 +418,28 @@ async fn write_activities(
         .iter()
         .map(|activity| activity.identifier.clone())
         .collect();
-    let replaced = delete_existing_activities(conn.reborrow(), &identifiers).await?;
+    let (replaced, replaced_facts) =
+        delete_existing_activities(conn.reborrow(), &identifiers).await?;
+    for facts in replaced_facts.iter().flatten() {
+        portfolio.subtract(&ActivityFacts::from_json(facts, "replacing activities")?);
+    }
+    let mut hand_set = hand_set_areas(conn.reborrow(), &identifiers).await?;
 
     // The activity rows take the scalar fields; the rest stays behind for the children.
     let mut activity_rows = Rows::new("activity", ACTIVITY_COLUMNS);
     let mut organisation_refs = OrganisationRefs::default();
     for activity in &mut activities {
-        let (reporting_org_ref, reporting_org_type, reporting_org_name) =
-            organisation_ref_params(activity.reporting_org.take(), &mut organisation_refs);
         let start_date = first_date(activity, &["2", "1"]).map(str::to_owned);
         let end_date = first_date(activity, &["4", "3"]).map(str::to_owned);
+        let facts = ActivityFacts::of(
+            activity,
+            start_date.as_deref(),
+            end_date.as_deref(),
+            hand_set.remove(&activity.identifier).unwrap_or_default(),
+        );
+        portfolio.add(&facts);
+        let (reporting_org_ref, reporting_org_type, reporting_org_name) =
+            organisation_ref_params(activity.reporting_org.take(), &mut organisation_refs);
         activity_rows.push_row([
             Param::text(activity.identifier.clone()),
             reporting_org_ref,
@@ -423,6 +460,7 @@ async fn write_activities(
             Param::Integer(Some(i64::from(activity.faults))),
             Param::Boolean(Some(activity.faults > 0)),
             Param::Integer(Some(import_run_id)),
+            Param::text(facts.to_json()),
         ]);
     }
     let activity_statements = sql::plan(
@@ -590,20 +628,45 @@ async fn write_organisations(
     Ok(())
 }
 
+/// The policy areas set by hand for the batch's identifiers.
+async fn hand_set_areas(
+    mut conn: Conn<'_>,
+    identifiers: &[String],
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
+    let sql = format!(
+        "SELECT activity_identifier, policy_area FROM activity_policy_area \
+         WHERE activity_identifier IN ({})",
+        sql::placeholders(conn.backend(), identifiers.len())
+    );
+    let rows: Vec<(String, String)> = dispatch!(conn.reborrow(), Conn, connection => {
+        let mut query = sqlx::query_as(&sql);
+        for identifier in identifiers {
+            query = query.bind(identifier.as_str());
+        }
+        query.fetch_all(&mut *connection).await
+    })
+    .map_err(StoreError::query("reading policy areas set by hand"))?;
+    let mut areas: HashMap<String, Vec<String>> = HashMap::new();
+    for (identifier, area) in rows {
+        areas.entry(identifier).or_default().push(area);
+    }
+    Ok(areas)
+}
+
 /// Deletes the stored activities that the batch replaces, with all their children and ledger
-/// entries, and returns how many there were. Most batches replace nothing, which the SELECT
-/// finds out cheaply through the unique index.
+/// entries, and returns how many there were and what each had added to the portfolio rollup.
+/// Most batches replace nothing, which the SELECT finds out cheaply through the unique index.
 async fn delete_existing_activities(
     mut conn: Conn<'_>,
     identifiers: &[String],
-) -> Result<u64, StoreError> {
+) -> Result<(u64, Vec<Option<String>>), StoreError> {
     let operation = "replacing activities imported before";
     let sql = format!(
-        "SELECT id FROM activity WHERE iati_identifier IN ({})",
+        "SELECT id, rollup_facts FROM activity WHERE iati_identifier IN ({})",
         sql::placeholders(conn.backend(), identifiers.len())
     );
-    let existing: Vec<i64> = dispatch!(conn.reborrow(), Conn, connection => {
-        let mut query = sqlx::query_scalar(&sql);
+    let existing: Vec<(i64, Option<String>)> = dispatch!(conn.reborrow(), Conn, connection => {
+        let mut query = sqlx::query_as(&sql);
         for identifier in identifiers {
             query = query.bind(identifier.as_str());
         }
@@ -611,7 +674,7 @@ async fn delete_existing_activities(
     })
     .map_err(StoreError::query(operation))?;
     if existing.is_empty() {
-        return Ok(0);
+        return Ok((0, Vec::new()));
     }
     let sql = format!(
         "DELETE FROM activity WHERE id IN ({})",
@@ -619,13 +682,16 @@ async fn delete_existing_activities(
     );
     dispatch!(conn, Conn, connection => {
         let mut query = sqlx::query(&sql);
-        for id in &existing {
+        for (id, _) in &existing {
             query = query.bind(*id);
         }
         query.execute(&mut *connection).await.map(|done| done.rows_affected())
     })
     .map_err(StoreError::query(operation))?;
-    Ok(existing.len() as u64)
+    Ok((
+        existing.len() as u64,
+        existing.into_iter().map(|(_, facts)| facts).collect(),
+    ))
 }
 
 /// What the funding ledger makes of each IATI transaction type: `(code, kind, direction)`.
@@ -783,6 +849,7 @@ pub(crate) const ACTIVITY_COLUMNS: &[&str] = &[
     "faults",
     "flagged",
     "import_run_id",
+    "rollup_facts",
 ];
 
 pub(crate) const ORGANISATION_COLUMNS: &[&str] = &[

@@ -24,6 +24,7 @@ mod import;
 pub mod partnership;
 pub mod portal;
 pub mod rates;
+mod rollup;
 mod runs;
 mod sql;
 mod sqlite_import;
@@ -171,11 +172,13 @@ impl Store {
                 url: error::redact_url(url),
             });
         };
-        Ok(Store {
+        let store = Store {
             pool,
             sqlite_file,
             import_writer: sqlite_import::IdleWriter::default(),
-        })
+        };
+        store.ensure_rollups().await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {

@@ -18,7 +18,8 @@ use coopfolio_core::rates::Conversion;
 use coopfolio_core::rollup::Rollups;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::sql::dispatch;
+use crate::rollup::{ActivityFacts, ContributionDelta, ContributionEntry, PortfolioDelta};
+use crate::sql::{dispatch, Conn};
 use crate::{Backend, Pool, Store, StoreError};
 
 /// The partnership records to save; any slice may be empty. Records refer to one another by
@@ -160,12 +161,44 @@ impl Store {
                  VALUES (NULL, $1, $2, $3, 'incoming', $4, $5, $6, $7::numeric, $8, $9::numeric, \
                  $10::numeric, $11, $12, $13, $14, $15)",
             );
+            // The rollups change with the records, in this same transaction.
+            let mut contributions = ContributionDelta::default();
+            let mut portfolio = PortfolioDelta::default();
             let partner_refs: HashMap<&str, Option<&str>> = records
                 .partners
                 .iter()
                 .map(|p| (p.key.as_str(), p.iati_ref.as_deref()))
                 .collect();
             for agreement in records.agreements {
+                // What the agreement stored before leaves the contribution rollup with it.
+                type StoredEntry = (String, Option<String>, Option<String>, i64, Option<String>, Option<String>, String);
+                let replaced: Vec<StoredEntry> = sqlx::query_as(
+                    "SELECT l.kind, l.date, l.modality, l.partner_id, CAST(l.usd_amount AS TEXT), \
+                     l.rate_source, l.conversion_status FROM ledger_entry l \
+                     JOIN agreement a ON a.id = l.agreement_id WHERE a.key = $1",
+                )
+                .bind(&agreement.key)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StoreError::query(operation))?;
+                for (kind, date, modality, partner_id, usd, rate_source, status) in &replaced {
+                    let usd = usd
+                        .as_deref()
+                        .map(|usd| crate::stats::parse_decimal(usd, operation))
+                        .transpose()?;
+                    contributions.entry(
+                        &ContributionEntry {
+                            kind,
+                            date: date.as_deref(),
+                            modality: modality.as_deref().unwrap_or_default(),
+                            partner_id: *partner_id,
+                            conversion_status: status,
+                            rate_source: rate_source.as_deref(),
+                            usd,
+                        },
+                        -1,
+                    );
+                }
                 sqlx::query("DELETE FROM agreement WHERE key = $1")
                     .bind(&agreement.key)
                     .execute(&mut *tx)
@@ -245,7 +278,7 @@ impl Store {
                     let conversion = converter.to_usd(entry.amount, agreement.currency.as_str(), entry.date.unwrap_or(""));
                     let (usd, rate, rate_period, source, status) = match conversion {
                         Conversion::Converted { usd, rate, rate_period, source, .. } => (
-                            Some(usd.to_string()),
+                            Some(usd),
                             Some(rate.to_string()),
                             Some(rate_period.to_string()),
                             Some(source.to_string()),
@@ -256,6 +289,18 @@ impl Store {
                             (None, None, None, None, "no_rate")
                         }
                     };
+                    contributions.entry(
+                        &ContributionEntry {
+                            kind: entry.kind,
+                            date: entry.date,
+                            modality: agreement.modality.code(),
+                            partner_id: entry.partner_id,
+                            conversion_status: status,
+                            rate_source: source.as_deref(),
+                            usd,
+                        },
+                        1,
+                    );
                     sqlx::query(&insert_ledger)
                         .bind(entry.source_table())
                         .bind(source_id)
@@ -265,7 +310,7 @@ impl Store {
                         .bind(entry.date)
                         .bind(entry.amount.to_string())
                         .bind(agreement.currency.as_str())
-                        .bind(usd)
+                        .bind(usd.map(|usd| usd.to_string()))
                         .bind(rate)
                         .bind(rate_period)
                         .bind(source)
@@ -430,16 +475,41 @@ impl Store {
                 let mut areas: Vec<&str> = extras.policy_areas.iter().map(|a| a.code()).collect();
                 areas.sort_unstable();
                 areas.dedup();
-                for area in areas {
+                for area in &areas {
                     sqlx::query("INSERT INTO activity_policy_area (activity_identifier, policy_area) VALUES ($1, $2)")
                         .bind(&extras.activity_identifier)
-                        .bind(area)
+                        .bind(*area)
                         .execute(&mut *tx)
                         .await
                         .map_err(StoreError::query(operation))?;
                 }
+                // Policy areas set by hand replace the mapped ones in the portfolio rollup.
+                let stored: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT rollup_facts FROM activity WHERE iati_identifier = $1")
+                        .bind(&extras.activity_identifier)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(StoreError::query(operation))?;
+                if let Some(Some(stored)) = stored {
+                    let old = ActivityFacts::from_json(&stored, operation)?;
+                    let mut new = old.clone();
+                    new.hand_set_areas = (!areas.is_empty())
+                        .then(|| areas.iter().map(|area| (*area).to_owned()).collect());
+                    if new != old {
+                        portfolio.subtract(&old);
+                        portfolio.add(&new);
+                        sqlx::query("UPDATE activity SET rollup_facts = $1 WHERE iati_identifier = $2")
+                            .bind(new.to_json())
+                            .bind(&extras.activity_identifier)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::query(operation))?;
+                    }
+                }
                 summary.project_extras += 1;
             }
+            contributions.apply(Conn::from(&mut *tx)).await?;
+            portfolio.apply(Conn::from(&mut *tx)).await?;
             tx.commit().await.map_err(failed)?;
             Ok::<(), StoreError>(())
         })?;

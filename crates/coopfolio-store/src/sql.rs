@@ -51,6 +51,18 @@ impl Tx {
     }
 }
 
+impl<'c> From<&'c mut SqliteConnection> for Conn<'c> {
+    fn from(connection: &'c mut SqliteConnection) -> Conn<'c> {
+        Conn::Sqlite(connection)
+    }
+}
+
+impl<'c> From<&'c mut PgConnection> for Conn<'c> {
+    fn from(connection: &'c mut PgConnection) -> Conn<'c> {
+        Conn::Postgres(connection)
+    }
+}
+
 impl Conn<'_> {
     pub(crate) fn backend(&self) -> Backend {
         match self {

@@ -41,6 +41,7 @@ use crate::import::{
     RECIPIENT_COUNTRY_COLUMNS, RECIPIENT_REGION_COLUMNS, RELATED_ACTIVITY_COLUMNS, SECTOR_COLUMNS,
     TRANSACTION_COLUMNS,
 };
+use crate::rollup::{ActivityFacts, PortfolioDelta, PORTFOLIO_UPSERT};
 use crate::runs::{signed, unsigned};
 use crate::StoreError;
 
@@ -358,6 +359,20 @@ fn write_file(
     };
     writer.import_run_id = import_run_id;
     writer.activities_replaced = 0;
+    writer.portfolio = PortfolioDelta::default();
+    // Policy areas set by hand are looked up per activity only when any are stored; most
+    // databases are imported into before staff set any.
+    writer.hand_set_areas_stored = match connection.query_row(
+        "SELECT EXISTS (SELECT 1 FROM activity_policy_area)",
+        [],
+        |row| row.get(0),
+    ) {
+        Ok(stored) => stored,
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            return Err(StoreError::sqlite("starting an import")(error));
+        }
+    };
     if started.send(import_run_id).is_err() {
         // The session was dropped while it waited.
         let _ = connection.execute_batch("ROLLBACK");
@@ -418,6 +433,12 @@ struct Writer<'c> {
     import_run_id: i64,
     /// Activities that replaced one stored before this batch.
     activities_replaced: u64,
+    /// What the file's activities change in the portfolio rollup, applied at commit.
+    portfolio: PortfolioDelta,
+    /// Whether any policy area set by hand is stored, read when the file begins.
+    hand_set_areas_stored: bool,
+    hand_set_areas: Statement<'c>,
+    portfolio_upsert: Statement<'c>,
     delete_activity: Statement<'c>,
     activity: Statement<'c>,
     activity_xml: Statement<'c>,
@@ -444,9 +465,17 @@ impl<'c> Writer<'c> {
         Ok(Writer {
             import_run_id: 0,
             activities_replaced: 0,
-            // Children and ledger entries go with the activity by ON DELETE CASCADE.
-            delete_activity: connection
-                .prepare("DELETE FROM activity WHERE iati_identifier = ?1")?,
+            portfolio: PortfolioDelta::default(),
+            hand_set_areas_stored: false,
+            hand_set_areas: connection.prepare(
+                "SELECT policy_area FROM activity_policy_area WHERE activity_identifier = ?1",
+            )?,
+            portfolio_upsert: connection.prepare(PORTFOLIO_UPSERT)?,
+            // Children and ledger entries go with the activity by ON DELETE CASCADE; what the
+            // activity added to the portfolio rollup comes back, to be subtracted.
+            delete_activity: connection.prepare(
+                "DELETE FROM activity WHERE iati_identifier = ?1 RETURNING rollup_facts",
+            )?,
             activity: insert("activity", ACTIVITY_COLUMNS, "")?,
             activity_xml: insert("activity_xml", ACTIVITY_XML_COLUMNS, "")?,
             narrative: insert("activity_narrative", ACTIVITY_NARRATIVE_COLUMNS, "")?,
@@ -494,8 +523,29 @@ impl<'c> Writer<'c> {
             }
         }
         for activity in activities {
-            self.activities_replaced +=
-                self.delete_activity.execute([&activity.identifier])? as u64;
+            let mut deleted = self.delete_activity.query([&activity.identifier])?;
+            while let Some(row) = deleted.next()? {
+                self.activities_replaced += 1;
+                let facts: Option<String> = row.get(0)?;
+                if let Some(facts) = facts {
+                    let facts = ActivityFacts::from_json(&facts, "replacing an activity").map_err(
+                        |error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)),
+                    )?;
+                    self.portfolio.subtract(&facts);
+                }
+            }
+            drop(deleted);
+            let hand_set = if self.hand_set_areas_stored {
+                self.hand_set_areas
+                    .query_map([&activity.identifier], |row| row.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()?
+            } else {
+                Vec::new()
+            };
+            let start_date = first_date(activity, &["2", "1"]);
+            let end_date = first_date(activity, &["4", "3"]);
+            let facts = ActivityFacts::of(activity, start_date, end_date, hand_set);
+            self.portfolio.add(&facts);
             let reporting_org = activity.reporting_org.as_ref();
             self.activity.execute(params![
                 activity.identifier,
@@ -506,8 +556,8 @@ impl<'c> Writer<'c> {
                 activity.default_lang,
                 activity.hierarchy,
                 activity.status,
-                first_date(activity, &["2", "1"]),
-                first_date(activity, &["4", "3"]),
+                start_date,
+                end_date,
                 activity.collaboration_type,
                 activity.default_flow_type,
                 activity.default_finance_type,
@@ -517,6 +567,7 @@ impl<'c> Writer<'c> {
                 i64::from(activity.faults),
                 activity.faults > 0,
                 self.import_run_id,
+                facts.to_json(),
             ])?;
             let activity_id = connection.last_insert_rowid();
             self.children(connection, activity_id, activity, &mut organisation_refs)?;
@@ -844,6 +895,18 @@ impl<'c> Writer<'c> {
         counts: CommitCounts,
     ) -> Result<ImportRunSummary, StoreError> {
         let activities_replaced = counts.activities_replaced + self.activities_replaced;
+        for (key, change) in self.portfolio.take() {
+            self.portfolio_upsert
+                .execute(params![
+                    key.dimension,
+                    key.code,
+                    key.start_year,
+                    key.end_year,
+                    key.organisation,
+                    change
+                ])
+                .map_err(StoreError::sqlite("updating the portfolio rollup"))?;
+        }
         let recorded: (i64, i64, i64, i64) = connection
             .query_row(
                 FINISH_RUN_SQL,

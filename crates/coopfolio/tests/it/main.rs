@@ -7,6 +7,7 @@ mod codelists;
 mod figures;
 mod interrupted;
 mod real_files;
+mod rollups;
 mod schema_suite;
 mod serve;
 mod support;

@@ -1,0 +1,220 @@
+//! The rollups behind the headline figures against the reference queries that read every
+//! record: on the demo workspace, after the real sample is imported again (a re-import
+//! replaces its activities), after an activity changes its years, countries and sectors, after
+//! policy areas are set by hand, after agreements change, and after a rebuild from the
+//! records. Every figure must be the same, to the decimal string, on SQLite and PostgreSQL.
+
+use std::sync::Arc;
+
+use coopfolio::demo::load_demo;
+use coopfolio_core::codelists::Codelists;
+use coopfolio_core::partnership::AgreementStatus;
+use coopfolio_core::period::Period;
+use coopfolio_core::policy_area::PolicyArea;
+use coopfolio_demo::DemoOptions;
+use coopfolio_iati::model::{ActivityDate, RecipientCountry};
+use coopfolio_store::figures::Basis;
+use coopfolio_store::{PartnershipRecords, Store};
+use rust_decimal::Decimal;
+
+use crate::support::TestDatabase;
+
+#[test]
+fn rollups_give_the_reference_figures_on_sqlite() {
+    rollups_give_the_reference_figures(TestDatabase::sqlite());
+}
+
+#[test]
+fn rollups_give_the_reference_figures_on_postgres() {
+    let Some(database) = TestDatabase::postgres("rollups against the reference") else {
+        return;
+    };
+    rollups_give_the_reference_figures(database);
+}
+
+const PERIODS: [Period; 8] = [
+    Period::Biennium(2016),
+    Period::Biennium(2018),
+    Period::Biennium(2020),
+    Period::Biennium(2022),
+    Period::Biennium(2024),
+    Period::Year(2019),
+    Period::Year(2023),
+    Period::Year(2025),
+];
+
+fn rollups_give_the_reference_figures(database: TestDatabase) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let store = Store::connect(&database.url).await.expect("connecting");
+        let options = DemoOptions::default();
+        let codelists: Arc<Codelists> = Codelists::bundled();
+        load_demo(&store, &options, codelists.clone())
+            .await
+            .expect("loading the demo");
+        assert_rollups_match(&store, "after loading the demo").await;
+        let before = store
+            .portfolio(Period::Biennium(2022))
+            .await
+            .expect("the portfolio");
+        assert!(before.value.programmes_active >= 700);
+
+        // The demo again: the workspace is there, and the real sample is imported again,
+        // replacing its activities.
+        load_demo(&store, &options, codelists.clone())
+            .await
+            .expect("loading the demo again");
+        assert_rollups_match(&store, "after importing the sample again").await;
+        assert_eq!(
+            store.portfolio(Period::Biennium(2022)).await.unwrap(),
+            before,
+            "a re-import of the same activities changes nothing"
+        );
+
+        // One demo activity moves in time and place: imported again, changed.
+        let workspace = coopfolio_demo::generate(&options);
+        let mut changed = workspace.activities[0].clone();
+        changed.dates = vec![
+            ActivityDate {
+                kind: "2".to_owned(),
+                date: "2030-02-01".to_owned(),
+            },
+            ActivityDate {
+                kind: "3".to_owned(),
+                date: "2031-06-30".to_owned(),
+            },
+        ];
+        changed.recipient_countries = vec![RecipientCountry {
+            code: " tv".to_owned(),
+            percentage: None,
+        }];
+        let identifier = changed.identifier.clone();
+        let active_in_2030 = store
+            .portfolio(Period::Year(2030))
+            .await
+            .unwrap()
+            .value
+            .programmes_active;
+        let mut session = store.begin_import("changed.xml", 1).await.unwrap();
+        session.add_activity(changed).await.unwrap();
+        session.commit(0).await.unwrap();
+        let moved = store.portfolio(Period::Year(2030)).await.unwrap();
+        assert_eq!(moved.value.programmes_active, active_in_2030 + 1);
+        assert_rollups_match(&store, "after an activity changed").await;
+
+        // Policy areas set by hand for two activities, and cleared for a third.
+        let mut extras = vec![
+            workspace.project_extras[0].clone(),
+            workspace.project_extras[1].clone(),
+            workspace.project_extras[2].clone(),
+        ];
+        extras[0].activity_identifier = identifier;
+        extras[0].policy_areas = vec![PolicyArea::ALL[0], PolicyArea::ALL[1]];
+        extras[1].policy_areas = vec![PolicyArea::ALL[2]];
+        extras[2].policy_areas = Vec::new();
+        store
+            .save_partnership_records(PartnershipRecords {
+                project_extras: &extras,
+                ..PartnershipRecords::default()
+            })
+            .await
+            .expect("saving project extras");
+        assert_rollups_match(&store, "after policy areas were set by hand").await;
+
+        // Agreements change: one of 2022-23 doubles its shares, one is cancelled, one turns
+        // confidential.
+        let total_before = store
+            .contributions(Period::Biennium(2022), Basis::Approved)
+            .await
+            .unwrap()
+            .value
+            .total_usd;
+        let signed_in = |agreement: &&coopfolio_core::partnership::Agreement| {
+            agreement.status.counts_as_approved()
+                && agreement
+                    .signature_date
+                    .as_deref()
+                    .is_some_and(|date| date.starts_with("2022") || date.starts_with("2023"))
+        };
+        let mut agreements: Vec<_> = workspace
+            .agreements
+            .iter()
+            .filter(signed_in)
+            .take(3)
+            .cloned()
+            .collect();
+        assert_eq!(agreements.len(), 3);
+        for share in &mut agreements[0].partners {
+            share.amount *= Decimal::from(2);
+        }
+        agreements[0].amount *= Decimal::from(2);
+        agreements[1].status = AgreementStatus::Cancelled;
+        agreements[2].confidential = true;
+        store
+            .save_partnership_records(PartnershipRecords {
+                agreements: &agreements,
+                ..PartnershipRecords::default()
+            })
+            .await
+            .expect("saving changed agreements");
+        let total_after = store
+            .contributions(Period::Biennium(2022), Basis::Approved)
+            .await
+            .unwrap()
+            .value
+            .total_usd;
+        assert_ne!(total_before, total_after);
+        assert_rollups_match(&store, "after agreements changed").await;
+
+        // Built again from the records, the rollups are what the writers kept.
+        let kept = figures_json(&store).await;
+        store.rebuild_rollups().await.expect("rebuilding");
+        assert_eq!(figures_json(&store).await, kept);
+        store.close().await;
+    });
+}
+
+/// Every figure of every period from the rollups and from the reference queries, as JSON.
+async fn assert_rollups_match(store: &Store, when: &str) {
+    for period in PERIODS {
+        for basis in [Basis::Approved, Basis::Received] {
+            let rollup = store.contributions(period, basis).await.unwrap();
+            let reference = store.contributions_by_scan(period, basis).await.unwrap();
+            assert_eq!(
+                rollup.value.total_usd.to_string(),
+                reference.value.total_usd.to_string(),
+                "{basis:?} contributions of {period} {when}"
+            );
+            assert_eq!(
+                serde_json::to_value(&rollup).unwrap(),
+                serde_json::to_value(&reference).unwrap(),
+                "{basis:?} contributions of {period} {when}"
+            );
+        }
+        let rollup = store.portfolio(period).await.unwrap();
+        let reference = store.portfolio_by_scan(period).await.unwrap();
+        assert_eq!(rollup, reference, "portfolio of {period} {when}");
+    }
+    let approved = store
+        .contributions(Period::Biennium(2022), Basis::Approved)
+        .await
+        .unwrap();
+    assert!(approved.value.total_usd > Decimal::ZERO);
+}
+
+async fn figures_json(store: &Store) -> Vec<serde_json::Value> {
+    let mut figures = Vec::new();
+    for period in PERIODS {
+        for basis in [Basis::Approved, Basis::Received] {
+            let figure = store.contributions(period, basis).await.unwrap();
+            figures.push(serde_json::to_value(&figure).unwrap());
+        }
+        let figure = store.portfolio(period).await.unwrap();
+        figures.push(serde_json::to_value(&figure).unwrap());
+    }
+    figures
+}
