@@ -10,6 +10,7 @@
 pub mod diagnostic;
 pub mod model;
 pub mod reader;
+pub mod rules;
 pub mod writer;
 
 pub use diagnostic::{Diagnostic, Severity};
