@@ -50,7 +50,8 @@ pub enum RulesError {
 pub struct RuleFailure {
     /// The line where the element the rule was applied to starts.
     pub line: u64,
-    /// The `iati-identifier` (or `organisation-identifier`) of the record.
+    /// The `iati-identifier` (or `organisation-identifier`) of the record; `None` when it has
+    /// none or an empty one.
     pub identifier: Option<String>,
     /// The rule's name as the ruleset writes it (`atleast_one`, `dateOrder`, ...).
     pub rule: String,
@@ -231,7 +232,8 @@ impl RuleChecker {
                     .filter_map(|child| child.element())
                     .find(|child| child.name().local_part() == *name)
                     .map(|child| Node::from(child).string_value().trim().to_owned())
-            });
+            })
+            .filter(|identifier| !identifier.is_empty());
         let mut context = Context::new();
         context.set_namespace("xml", XML_NAMESPACE);
         let contexts = std::mem::take(&mut self.contexts);
@@ -413,6 +415,10 @@ impl RuleChecker {
                 let mut passed = true;
                 for path in string_list(case, "paths") {
                     for value in self.strings(&path, context, place.node)? {
+                        // An empty text is the schema's business (IATI's validator passes it).
+                        if value.is_empty() {
+                            continue;
+                        }
                         let matches = regex.is_match(&value);
                         passed &= if kind == "regex_matches" {
                             matches
@@ -425,7 +431,12 @@ impl RuleChecker {
             }
             "startswith" => {
                 let mut prefixes = Vec::new();
-                for path in string_list(case, "prefix") {
+                // The older (Python) edition of the format names the prefix `start`.
+                let mut prefix_paths = string_list(case, "prefix");
+                if prefix_paths.is_empty() {
+                    prefix_paths = string_list(case, "start");
+                }
+                for path in prefix_paths {
                     prefixes.extend(self.strings(&path, context, place.node)?);
                 }
                 let separator = case.get("separator").and_then(Json::as_str).unwrap_or("");
@@ -556,7 +567,9 @@ impl RuleChecker {
         let all = case.get("all").and_then(Json::as_str).unwrap_or("");
         let missing = match all {
             "lang" => ".//narrative[not(@xml:lang)]".to_owned(),
-            "currency" => ".//value[not(@currency)]".to_owned(),
+            "currency" => ".//value[not(@currency)] | .//forecast[not(@currency)] \
+                           | .//loan-status[not(@currency)]"
+                .to_owned(),
             other => format!("transaction[not({other})]"),
         };
         Ok(!self.evaluate(&missing, context, node)?.boolean())
@@ -699,7 +712,7 @@ fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
     let year = text.get(..4)?.parse().ok()?;
     let month = text.get(5..7)?.parse().ok()?;
     let day = text.get(8..10)?.parse().ok()?;
-    Some((year, month, day))
+    ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some((year, month, day))
 }
 
 /// An element as read: its name, attributes and line.

@@ -7,6 +7,7 @@ mod codelists;
 mod figures;
 mod interrupted;
 mod real_files;
+mod rules_suite;
 mod schema_suite;
 mod serve;
 mod support;
