@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod codelists;
+mod export;
 mod figures;
 mod interrupted;
 mod real_files;
