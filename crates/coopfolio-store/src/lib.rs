@@ -19,6 +19,7 @@
 
 mod clock;
 mod error;
+pub mod export;
 pub mod figures;
 mod import;
 pub mod partnership;

@@ -20,8 +20,8 @@ use coopfolio_store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::{
-    Cli, CodelistsCommand, Command, DemoArgs, ImportCommand, ImportIatiArgs, RatesCommand,
-    ReportArgs, StatsArgs,
+    Cli, CodelistsCommand, Command, DemoArgs, ExportCommand, ExportIatiArgs, ImportCommand,
+    ImportIatiArgs, RatesCommand, ReportArgs, StatsArgs, ValidateArgs,
 };
 
 /// A mistake in how the program was called, as opposed to a failure while running: exit 2.
@@ -40,6 +40,10 @@ impl std::error::Error for UsageError {}
 const WARNINGS_SHOWN_PER_FILE: usize = 5;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Validating a file needs no database; it should not create one either.
+    if let Command::Validate(args) = &cli.command {
+        return validate(args);
+    }
     let store = Store::connect(&cli.database_url)
         .await
         .context("opening the database")?;
@@ -56,6 +60,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             codelists_update(&store, &dir).await
         }
         Command::Codelists(CodelistsCommand::List { json }) => codelists_list(&store, json).await,
+        Command::Export(ExportCommand::Iati(args)) => export_iati(&store, args).await,
+        Command::Validate(_) => unreachable!("validate runs before the database is opened"),
     };
     store.close().await;
     result
@@ -504,4 +510,79 @@ async fn codelists_list(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn export_iati(store: &Store, args: ExportIatiArgs) -> anyhow::Result<ExitCode> {
+    let progress = ProgressBar::with_draw_target(
+        None,
+        if args.json || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    );
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} activities",
+        )
+        .expect("the progress template is valid"),
+    );
+    let options = coopfolio::export::ExportOptions {
+        out: args.out,
+        all: args.all,
+        organisation_file: args.organisation_file,
+    };
+    let summary = coopfolio::export::export_iati(
+        store,
+        &options,
+        |total| progress.set_length(total),
+        || progress.inc(1),
+    )
+    .await?;
+    progress.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "{}: {} activities ({} as imported, {} rebuilt from the tables{}), {:.1} MB in {:.2} s",
+            summary.file,
+            summary.activities,
+            summary.activities_raw,
+            summary.activities_rebuilt,
+            if summary.parts_left_out > 0 {
+                format!(
+                    "; {} parts the schema cannot hold left out",
+                    summary.parts_left_out
+                )
+            } else {
+                String::new()
+            },
+            summary.bytes as f64 / 1e6,
+            summary.seconds,
+        );
+        if let Some(file) = &summary.organisation_file {
+            println!(
+                "{file}: organisation {}, total budget for {} years and expenditure for {} years in US dollars ({} ledger entries without a rate left out)",
+                summary.organisation_ref,
+                summary.budget_years,
+                summary.expenditure_years,
+                summary.entries_without_rate,
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+    let report = coopfolio::validate::validate_file(&args.file)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        coopfolio::validate::print_report(&report);
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -4,5 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod sample;
+pub mod validate;

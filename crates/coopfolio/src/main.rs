@@ -54,6 +54,44 @@ enum Command {
     /// The IATI codelists used to check and name codes.
     #[command(subcommand)]
     Codelists(CodelistsCommand),
+    /// Export data from the store.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Check an IATI file against the 2.03 schema (xmllint) and the IATI Standard ruleset;
+    /// exit 1 when anything fails.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// An IATI 2.03 activity file of the organisation's portfolio (the activities whose
+    /// reporting organisation is the `organisation_ref` setting), or of every activity.
+    Iati(ExportIatiArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExportIatiArgs {
+    /// The activity file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Every activity in the store, as the XML that was imported where it was kept.
+    #[arg(long)]
+    all: bool,
+    /// Also write the organisation file: total budget and expenditure per year, from the ledger.
+    #[arg(long)]
+    organisation_file: Option<PathBuf>,
+    /// Print one JSON summary object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    /// An IATI activity or organisation file.
+    file: PathBuf,
+    /// Print one JSON object with every failure.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,10 +4,12 @@
 
 mod bad_input;
 mod codelists;
+mod export;
 mod figures;
 mod interrupted;
 mod real_files;
 mod rollups;
+mod rules_suite;
 mod schema_suite;
 mod serve;
 mod support;
