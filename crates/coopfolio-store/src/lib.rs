@@ -21,6 +21,7 @@ mod clock;
 mod error;
 pub mod figures;
 mod import;
+mod map;
 pub mod partnership;
 pub mod portal;
 pub mod rates;
