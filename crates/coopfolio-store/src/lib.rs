@@ -22,6 +22,7 @@ mod error;
 pub mod export;
 pub mod figures;
 mod import;
+mod map;
 pub mod partnership;
 pub mod portal;
 pub mod rates;

@@ -11,6 +11,7 @@
 mod chart;
 mod error;
 mod format;
+mod map;
 mod pages;
 mod query;
 mod render;

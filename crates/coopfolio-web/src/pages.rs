@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::error::WebError;
 use crate::query::{ExplorerParams, SORTS};
 use crate::text::{catalog, Lang};
-use crate::{chart, format, render, AppState};
+use crate::{chart, format, map, render, AppState};
 
 /// How many bienniums the trend chart shows, ending with the current one.
 const TREND_BIENNIUMS: i32 = 5;
@@ -44,10 +44,13 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, WebErro
     while trend.len() > 1 && trend[0].1.is_zero() {
         trend.remove(0);
     }
+    let by_country = store.programmes_by_country(current).await?;
     let page = HomePage {
         synthetic: store.has_synthetic_workspace().await?,
         bienniums,
         trend: chart::bars(&trend),
+        map: map::view(&by_country.value, text),
+        map_method: method_view(&by_country.method, lang),
     };
     Ok(Html(render::page("home.html", text, page)?))
 }
@@ -179,6 +182,9 @@ struct HomePage {
     synthetic: bool,
     bienniums: Vec<BienniumView>,
     trend: chart::BarChart,
+    /// The world map of the current biennium.
+    map: map::MapView,
+    map_method: MethodView,
 }
 
 #[derive(Serialize)]

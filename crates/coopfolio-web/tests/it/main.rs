@@ -5,6 +5,7 @@
 
 mod explorer;
 mod home;
+mod map;
 mod security;
 
 use std::path::PathBuf;
