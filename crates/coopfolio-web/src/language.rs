@@ -69,6 +69,11 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
             .collect(),
     };
     let mut response = CURRENT.scope(current, next.run(request)).await;
+    // The same URL answers in different languages, so a cache must key on what chose it.
+    response.headers_mut().append(
+        header::VARY,
+        HeaderValue::from_static("Cookie, Accept-Language"),
+    );
     if let Some(lang) = asked {
         let cookie = format!(
             "{COOKIE}={}; Path=/; Max-Age={COOKIE_MAX_AGE_SECONDS}; SameSite=Lax; HttpOnly",
@@ -120,6 +125,11 @@ pub fn switch_links() -> Vec<SwitchLink> {
             }
         })
         .collect()
+}
+
+/// The language of a code, English when the portal does not speak it.
+pub fn from_code(code: &str) -> Lang {
+    parse_code(code).unwrap_or(Lang::En)
 }
 
 /// The language a code names: "fr", "FR", "fr-CH" all name French.

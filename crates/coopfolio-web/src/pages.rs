@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::error::WebError;
 use crate::query::{ExplorerParams, SORTS};
 use crate::text::{catalog, Lang};
-use crate::{chart, entity_pages, format, render, AppState};
+use crate::{chart, entity_pages, format, language, render, AppState};
 
 /// How many bienniums the trend chart shows, ending with the current one.
 const TREND_BIENNIUMS: i32 = 5;
@@ -267,18 +267,23 @@ async fn biennium_view(
 }
 
 pub(crate) fn method_view(method: &MethodNote, lang: &str) -> MethodView {
+    let text = catalog(language::from_code(lang));
     let mut withheld = method.withheld.note.clone();
     if !method.withheld.without_rate.is_empty() {
         withheld.push_str(&format!(
-            " ({} entries without a rate)",
-            method.withheld.without_rate.len()
+            " ({} {})",
+            method.withheld.without_rate.len(),
+            text.get("method_entries_without_rate")
         ));
     }
     MethodView {
         basis: method.basis.clone(),
         period: format!(
-            "{} ({} to {})",
-            method.period, method.first_day, method.last_day
+            "{} ({} {} {})",
+            method.period,
+            method.first_day,
+            text.get("method_period_to"),
+            method.last_day
         ),
         modalities: method
             .modalities

@@ -30,10 +30,17 @@ async fn lang_in_the_url_gives_french_and_sets_the_cookie() {
         .body
         .contains(&escaped("Coopération pour le développement")));
     assert!(page.body.contains("Comment ce chiffre est-il calculé ?"));
+    assert!(page.body.contains("(2022-01-01 au 2023-12-31)"));
     let cookie = set_cookie(&page).expect("a cookie");
     for part in ["lang=fr", "Path=/", "SameSite=Lax", "HttpOnly"] {
         assert!(cookie.contains(part), "{part} in {cookie}");
     }
+    // Caches must not hand this French page to someone else.
+    let vary = page.headers["vary"].to_str().unwrap();
+    assert!(
+        vary.contains("Cookie") && vary.contains("Accept-Language"),
+        "{vary}"
+    );
     // English stays the default without it, and sets no cookie.
     let english = get(&store, "/").await;
     assert_eq!(html_lang(&english), "en");
@@ -175,5 +182,9 @@ async fn the_404_page_comes_in_the_request_language() {
     let page = get(&store, "/projects/XX-NOT-A-PROJECT?lang=fr").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("Aucun programme ni projet"));
+    // A bad query value says what was wrong in the request's language too.
+    let page = get(&store, "/funding?period=someday&lang=es").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("No es un período"));
     store.close().await;
 }
