@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+pub mod entities;
 mod error;
 pub mod export;
 pub mod figures;

@@ -522,7 +522,10 @@ impl Store {
     }
 
     /// The stored DAC sector codes that map to a policy area.
-    async fn sector_codes_for(&self, area: PolicyArea) -> Result<Vec<String>, StoreError> {
+    pub(crate) async fn sector_codes_for(
+        &self,
+        area: PolicyArea,
+    ) -> Result<Vec<String>, StoreError> {
         let codes: Vec<String> = dispatch!(&self.pool, Pool, pool => {
             sqlx::query_scalar(
                 "SELECT DISTINCT code FROM sector WHERE vocabulary IS NULL OR vocabulary = '1'",

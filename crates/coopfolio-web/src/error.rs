@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use coopfolio_store::StoreError;
 
-use crate::render;
-use crate::text::{catalog, Lang};
+use crate::text::catalog;
+use crate::{language, render};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -25,8 +25,8 @@ pub enum WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        // Error pages are in English until the request's language reaches this far.
-        let text = catalog(Lang::En);
+        // The request is not at hand here; its language is, for as long as its handler runs.
+        let text = catalog(language::current());
         let (status, title, message) = match &self {
             WebError::NotFound(what) => (
                 StatusCode::NOT_FOUND,

@@ -9,9 +9,11 @@
 #![forbid(unsafe_code)]
 
 mod chart;
+mod entity_pages;
 mod error;
 mod format;
 mod map;
+mod language;
 mod pages;
 mod query;
 mod render;
@@ -55,9 +57,18 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/projects", get(pages::projects))
         .route("/projects/{identifier}", get(pages::project))
+        .route("/partners", get(entity_pages::partners))
+        .route("/partners/{key}", get(entity_pages::partner))
+        .route("/countries/{alpha2}", get(entity_pages::country))
+        .route("/policy-areas/{code}", get(entity_pages::policy_area))
+        .route("/partnerships", get(entity_pages::partnerships))
+        .route("/partnerships/{key}", get(entity_pages::partnership))
+        .route("/funding", get(entity_pages::funding))
         .route("/assets/style.css", get(pages::stylesheet))
         .fallback(pages::not_found)
         .with_state(state)
+        // Inside the header layers, so that error pages too come in the request's language.
+        .layer(axum::middleware::from_fn(language::middleware))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         // The header layers come last so that they wrap everything above, the body limit's
         // own refusals and the fallback included.

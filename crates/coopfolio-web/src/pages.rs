@@ -15,14 +15,14 @@ use serde::Serialize;
 use crate::error::WebError;
 use crate::query::{ExplorerParams, SORTS};
 use crate::text::{catalog, Lang};
-use crate::{chart, format, map, render, AppState};
+use crate::{chart, entity_pages, format, language, map, render, AppState};
 
 /// How many bienniums the trend chart shows, ending with the current one.
 const TREND_BIENNIUMS: i32 = 5;
 
-pub async fn home(State(state): State<AppState>) -> Result<Html<String>, WebError> {
+pub async fn home(State(state): State<AppState>, lang: Lang) -> Result<Html<String>, WebError> {
     let store = &state.store;
-    let text = catalog(Lang::En);
+    let text = catalog(lang);
     let lang = text.lang().code();
     let current = store
         .latest_biennium_with_contributions()
@@ -57,12 +57,17 @@ pub async fn home(State(state): State<AppState>) -> Result<Html<String>, WebErro
 
 pub async fn projects(
     State(state): State<AppState>,
+    lang: Lang,
     Query(params): Query<ExplorerParams>,
 ) -> Result<Html<String>, WebError> {
-    let text = catalog(Lang::En);
+    let text = catalog(lang);
     let lang = text.lang().code();
     let query = params.to_query()?;
     let list = state.store.projects(&query).await?;
+    // The explorer's query gives each title in English; the visitor's language, where an
+    // activity has a title in it, replaces it here.
+    let identifiers: Vec<String> = list.projects.iter().map(|p| p.identifier.clone()).collect();
+    let titles = state.store.project_links(&identifiers, lang).await?;
     let pages = list.total.div_ceil(u64::from(query.page_size)).max(1) as u32;
     let codelists = Codelists::bundled();
     let statuses = codelists
@@ -95,19 +100,19 @@ pub async fn projects(
         projects: list
             .projects
             .into_iter()
-            .map(|project| ProjectRow {
+            .zip(titles)
+            .map(|(project, link)| ProjectRow {
                 countries: project
                     .countries
                     .iter()
-                    .map(|code| format::country(code, lang))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                    .map(|code| entity_pages::country_link(code, lang))
+                    .collect(),
                 status: project
                     .status
                     .as_deref()
                     .map(|code| format::codelist("ActivityStatus", code, lang)),
                 identifier: project.identifier,
-                title: project.title,
+                title: link.title.or(project.title),
                 start_date: project.start_date,
                 end_date: project.end_date,
             })
@@ -148,14 +153,13 @@ pub async fn projects(
 
 pub async fn project(
     State(state): State<AppState>,
+    lang: Lang,
     Path(identifier): Path<String>,
 ) -> Result<Html<String>, WebError> {
+    let text = catalog(lang);
     let project = state.store.project(&identifier).await?.ok_or_else(|| {
-        WebError::NotFound(format!(
-            "No programme or project has the identifier '{identifier}'."
-        ))
+        WebError::NotFound(format!("{} {identifier}", text.get("no_such_project")))
     })?;
-    let text = catalog(Lang::En);
     Ok(Html(render::page(
         "project.html",
         text,
@@ -173,8 +177,12 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-pub async fn not_found(uri: axum::http::Uri) -> WebError {
-    WebError::NotFound(format!("There is no page at {}.", uri.path()))
+pub async fn not_found(lang: Lang, uri: axum::http::Uri) -> WebError {
+    WebError::NotFound(format!(
+        "{} {}",
+        catalog(lang).get("no_such_page"),
+        uri.path()
+    ))
 }
 
 #[derive(Serialize)]
@@ -200,9 +208,9 @@ struct BienniumView {
 }
 
 #[derive(Serialize)]
-struct Labelled {
-    label: String,
-    value: String,
+pub(crate) struct Labelled {
+    pub(crate) label: String,
+    pub(crate) value: String,
 }
 
 #[derive(Serialize)]
@@ -210,11 +218,12 @@ struct RankedView {
     rank: u32,
     name: String,
     value: String,
+    href: String,
 }
 
 /// A method note as the "How is this computed?" disclosure shows it.
 #[derive(Serialize)]
-struct MethodView {
+pub(crate) struct MethodView {
     basis: String,
     period: String,
     modalities: String,
@@ -251,6 +260,7 @@ async fn biennium_view(
             .take(10)
             .map(|contributor| RankedView {
                 rank: contributor.rank,
+                href: entity_pages::contributor_href(&contributor.code, period),
                 name: contributor.names.get(lang).to_owned(),
                 value: format::millions(contributor.usd),
             })
@@ -262,19 +272,24 @@ async fn biennium_view(
     })
 }
 
-fn method_view(method: &MethodNote, lang: &str) -> MethodView {
+pub(crate) fn method_view(method: &MethodNote, lang: &str) -> MethodView {
+    let text = catalog(language::from_code(lang));
     let mut withheld = method.withheld.note.clone();
     if !method.withheld.without_rate.is_empty() {
         withheld.push_str(&format!(
-            " ({} entries without a rate)",
-            method.withheld.without_rate.len()
+            " ({} {})",
+            method.withheld.without_rate.len(),
+            text.get("method_entries_without_rate")
         ));
     }
     MethodView {
         basis: method.basis.clone(),
         period: format!(
-            "{} ({} to {})",
-            method.period, method.first_day, method.last_day
+            "{} ({} {} {})",
+            method.period,
+            method.first_day,
+            text.get("method_period_to"),
+            method.last_day
         ),
         modalities: method
             .modalities
@@ -313,14 +328,14 @@ struct ProjectRow {
     status: Option<String>,
     start_date: Option<String>,
     end_date: Option<String>,
-    countries: String,
+    countries: Vec<entity_pages::Link>,
 }
 
 /// One option of a filter.
 #[derive(Serialize)]
-struct Choice {
-    code: String,
-    label: String,
+pub(crate) struct Choice {
+    pub(crate) code: String,
+    pub(crate) label: String,
 }
 
 #[derive(Serialize)]
@@ -337,7 +352,7 @@ struct ProjectView {
     countries: Vec<ShareView>,
     regions: Vec<ShareView>,
     sectors: Vec<ShareView>,
-    policy_areas: Vec<String>,
+    policy_areas: Vec<entity_pages::Link>,
     participating_orgs: Vec<OrgView>,
     budgets: Vec<BudgetView>,
     transactions: Vec<TransactionView>,
@@ -348,6 +363,8 @@ struct ProjectView {
 struct ShareView {
     label: String,
     percentage: Option<String>,
+    /// The country's page, for a recipient country the reference table knows.
+    href: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -407,6 +424,7 @@ fn project_view(project: ProjectDetail, lang: &str) -> ProjectView {
             .into_iter()
             .map(|share| ShareView {
                 label: format::country(&share.code, lang),
+                href: entity_pages::country_link(&share.code, lang).href,
                 percentage: share.percentage,
             })
             .collect(),
@@ -419,6 +437,7 @@ fn project_view(project: ProjectDetail, lang: &str) -> ProjectView {
                     Some(_) => share.code,
                 },
                 percentage: share.percentage,
+                href: None,
             })
             .collect(),
         sectors: project
@@ -434,12 +453,13 @@ fn project_view(project: ProjectDetail, lang: &str) -> ProjectView {
                     Some(_) => share.code,
                 },
                 percentage: share.percentage,
+                href: None,
             })
             .collect(),
         policy_areas: project
             .policy_areas
             .iter()
-            .map(|code| format::policy_area(code, lang))
+            .map(|code| entity_pages::policy_area_link(code, lang))
             .collect(),
         participating_orgs: project
             .participating_orgs

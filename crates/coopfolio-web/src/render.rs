@@ -7,18 +7,22 @@ use std::sync::OnceLock;
 use minijinja::{context, Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
+use crate::language;
 use crate::text::Catalog;
 
 /// Renders a page template with `page` as its context, plus `t`, the interface text of the
-/// visitor's language.
+/// visitor's language, and `languages`, the header's language switch for the request being
+/// answered.
 pub fn page<S: Serialize>(
     template: &str,
     text: &Catalog,
     page: S,
 ) -> Result<String, minijinja::Error> {
-    environment()
-        .get_template(template)?
-        .render(context! { t => Value::from_serialize(text), page => Value::from_serialize(&page) })
+    environment().get_template(template)?.render(context! {
+        t => Value::from_serialize(text),
+        page => Value::from_serialize(&page),
+        languages => Value::from_serialize(language::switch_links()),
+    })
 }
 
 /// The error page for a status.
@@ -49,6 +53,22 @@ fn environment() -> &'static Environment<'static> {
             ("projects.html", include_str!("../templates/projects.html")),
             ("project.html", include_str!("../templates/project.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("partners.html", include_str!("../templates/partners.html")),
+            ("partner.html", include_str!("../templates/partner.html")),
+            ("country.html", include_str!("../templates/country.html")),
+            (
+                "policy_area.html",
+                include_str!("../templates/policy_area.html"),
+            ),
+            (
+                "partnerships.html",
+                include_str!("../templates/partnerships.html"),
+            ),
+            (
+                "partnership.html",
+                include_str!("../templates/partnership.html"),
+            ),
+            ("funding.html", include_str!("../templates/funding.html")),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.

@@ -2,6 +2,7 @@
 //! backend, and what an abandoned or killed import leaves behind.
 
 mod crash;
+mod entities;
 mod figures;
 mod map;
 mod session;

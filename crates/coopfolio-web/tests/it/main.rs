@@ -3,9 +3,11 @@
 //! The database is built once per test binary and each test opens its own store on it, since
 //! a connection pool cannot outlive the runtime of the test that made it.
 
+mod entity_pages;
 mod explorer;
 mod home;
 mod map;
+mod languages;
 mod security;
 
 use std::path::PathBuf;
@@ -63,9 +65,18 @@ pub async fn demo_store() -> Store {
 
 /// GETs `uri` from a fresh router over `store`.
 pub async fn get(store: &Store, uri: &str) -> Page {
+    get_with_headers(store, uri, &[]).await
+}
+
+/// GETs `uri` with request headers, such as `Cookie` or `Accept-Language`.
+pub async fn get_with_headers(store: &Store, uri: &str, headers: &[(&str, &str)]) -> Page {
     let app = coopfolio_web::app(coopfolio_web::AppState::new(store.clone()));
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     let response = app
-        .oneshot(Request::get(uri).body(Body::empty()).expect("a request"))
+        .oneshot(request.body(Body::empty()).expect("a request"))
         .await
         .expect("the router always answers");
     let status = response.status();
