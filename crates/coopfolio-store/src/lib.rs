@@ -21,6 +21,7 @@ mod clock;
 mod error;
 pub mod figures;
 mod import;
+pub mod inquiry;
 pub mod partnership;
 pub mod portal;
 pub mod rates;
