@@ -49,6 +49,11 @@ fn environment() -> &'static Environment<'static> {
             ("projects.html", include_str!("../templates/projects.html")),
             ("project.html", include_str!("../templates/project.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("contact.html", include_str!("../templates/contact.html")),
+            (
+                "contact_thanks.html",
+                include_str!("../templates/contact_thanks.html"),
+            ),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.
