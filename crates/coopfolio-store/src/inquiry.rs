@@ -225,8 +225,20 @@ impl Store {
         client_address: &str,
         limit: SendLimit,
     ) -> Result<Admission, StoreError> {
+        self.admit_inquiry_send_at(client_address, limit, SystemTime::now())
+            .await
+    }
+
+    /// [`admit_inquiry_send`](Store::admit_inquiry_send) as if the time were `now`, so that a
+    /// test can step past a window instead of waiting for it to pass.
+    pub async fn admit_inquiry_send_at(
+        &self,
+        client_address: &str,
+        limit: SendLimit,
+        now: SystemTime,
+    ) -> Result<Admission, StoreError> {
         let operation = "counting inquiries sent from an address";
-        let now = SystemTime::now()
+        let now = now
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as i64;

@@ -2,7 +2,7 @@
 //! made from the row, read back by it, and the per-address limit that refuses a flood and lets
 //! the client in again once the window has passed.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use coopfolio_core::partner_group::PartnerGroup;
 use coopfolio_core::partnership::{InquiryKind, InquiryStage};
@@ -97,31 +97,51 @@ async fn inquiries(store: &Store) {
         .unwrap()
         .is_none());
 
-    // Two sends a second per address: the third is refused until the first leaves the window.
+    // Two sends an hour per address: the third is refused until the first leaves the window.
     let limit = SendLimit {
         sends: 2,
-        window: Duration::from_secs(1),
+        window: Duration::from_secs(3600),
     };
-    for _ in 0..2 {
-        assert_eq!(
-            store.admit_inquiry_send("192.0.2.1", limit).await.unwrap(),
-            Admission::Admitted
-        );
-    }
-    let Admission::Refused { retry_after } =
-        store.admit_inquiry_send("192.0.2.1", limit).await.unwrap()
-    else {
-        panic!("a third send within the second was admitted");
+    let start = SystemTime::now();
+    let minutes = |minutes: u64| start + Duration::from_secs(60 * minutes);
+    let admit = |address: &'static str, at: SystemTime| {
+        let store = store.clone();
+        async move {
+            store
+                .admit_inquiry_send_at(address, limit, at)
+                .await
+                .unwrap()
+        }
     };
-    assert!(retry_after <= limit.window, "{retry_after:?}");
+    assert_eq!(admit("192.0.2.1", minutes(0)).await, Admission::Admitted);
+    assert_eq!(admit("192.0.2.1", minutes(10)).await, Admission::Admitted);
     assert_eq!(
-        store.admit_inquiry_send("192.0.2.2", limit).await.unwrap(),
+        admit("192.0.2.1", minutes(20)).await,
+        Admission::Refused {
+            retry_after: Duration::from_secs(40 * 60)
+        },
+        "the first send leaves the window 40 minutes later"
+    );
+    assert_eq!(
+        admit("192.0.2.2", minutes(20)).await,
         Admission::Admitted,
         "another address has its own allowance"
     );
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
-    assert_eq!(
-        store.admit_inquiry_send("192.0.2.1", limit).await.unwrap(),
-        Admission::Admitted
-    );
+    // The refused send was not counted: once the first leaves the window, one place is free.
+    assert_eq!(admit("192.0.2.1", minutes(61)).await, Admission::Admitted);
+    assert!(matches!(
+        admit("192.0.2.1", minutes(62)).await,
+        Admission::Refused { .. }
+    ));
+    // On the clock as it is, a new address starts with its whole allowance.
+    for _ in 0..limit.sends {
+        assert_eq!(
+            store.admit_inquiry_send("192.0.2.3", limit).await.unwrap(),
+            Admission::Admitted
+        );
+    }
+    assert!(matches!(
+        store.admit_inquiry_send("192.0.2.3", limit).await.unwrap(),
+        Admission::Refused { .. }
+    ));
 }
