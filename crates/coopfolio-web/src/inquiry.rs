@@ -87,7 +87,7 @@ pub async fn send(
             text,
             InquiryForm::default(),
             Vec::new(),
-            Some(text.get("inquiry_error_unreadable")),
+            Some(text.get("inquiry_error_unreadable").to_owned()),
         );
         return Ok((
             StatusCode::BAD_REQUEST,
@@ -118,7 +118,7 @@ pub async fn send(
     if let Admission::Refused { retry_after } =
         state.store.admit_inquiry_send(&client, SEND_LIMIT).await?
     {
-        return too_many(text, retry_after);
+        return too_many(text, form, retry_after);
     }
 
     let reference = match checked {
@@ -377,19 +377,23 @@ fn decoy_reference() -> String {
     )
 }
 
-/// 429 with the time to wait, in the `Retry-After` header and in words.
-fn too_many(text: &Catalog, retry_after: Duration) -> Result<Response, WebError> {
+/// 429 with the time to wait, in the `Retry-After` header and in words above the form, which
+/// comes back filled in so that the message is not lost.
+fn too_many(
+    text: &Catalog,
+    form: InquiryForm,
+    retry_after: Duration,
+) -> Result<Response, WebError> {
     let minutes = retry_after.as_secs().div_ceil(60).max(1);
     let message = text
         .get("inquiry_too_many_message")
         .replace("{minutes}", &minutes.to_string());
-    let page = render::error_page(
-        text,
-        StatusCode::TOO_MANY_REQUESTS.as_u16(),
-        text.get("inquiry_too_many_title"),
-        &message,
-    )?;
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(page)).into_response();
+    let page = FormPage::new(text, form, Vec::new(), Some(message));
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Html(render::page("contact.html", text, page)?),
+    )
+        .into_response();
     response.headers_mut().insert(
         header::RETRY_AFTER,
         HeaderValue::from(retry_after.as_secs().max(1)),
@@ -405,7 +409,7 @@ struct FormPage {
     /// The same by field name, for the message beside each field.
     field_errors: BTreeMap<&'static str, String>,
     /// A problem with the whole send rather than one field.
-    form_error: Option<&'static str>,
+    form_error: Option<String>,
     kinds: Vec<Choice>,
     partner_groups: Vec<Choice>,
     countries: Vec<Choice>,
@@ -427,7 +431,7 @@ impl FormPage {
         text: &Catalog,
         form: InquiryForm,
         errors: Vec<FieldError>,
-        form_error: Option<&'static str>,
+        form_error: Option<String>,
     ) -> FormPage {
         let lang = text.lang().code();
         let choice = |code: &str, label: &str, chosen: bool| Choice {

@@ -329,6 +329,12 @@ async fn sends_past_the_hourly_limit_are_refused_with_429() {
         "{}",
         refused.body
     );
+    assert!(
+        refused
+            .body
+            .contains("apprenticeships in Kenya.</textarea>"),
+        "the message is not lost"
+    );
     assert!(refused.headers.contains_key("content-security-policy"));
     assert_eq!(
         store.inquiry_count().await.unwrap(),
