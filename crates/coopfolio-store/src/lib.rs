@@ -23,6 +23,7 @@ mod error;
 pub mod export;
 pub mod figures;
 mod import;
+pub mod inquiry;
 mod map;
 pub mod partnership;
 pub mod portal;

@@ -1,6 +1,6 @@
 //! Coopfolio's public transparency portal, the only crate that speaks HTTP: server-rendered
 //! pages over the store (headline figures with their method notes, the programmes and projects
-//! explorer, project pages) that work without JavaScript.
+//! explorer, project pages, the inquiry form) that work without JavaScript.
 //!
 //! [`app`] builds the router from a state and nothing else, so tests drive it with `oneshot`
 //! and no socket; [`serve`] runs it on a listener the caller bound until a shutdown future
@@ -9,17 +9,20 @@
 #![forbid(unsafe_code)]
 
 mod chart;
+mod client;
 mod entity_pages;
 mod error;
 mod format;
-mod map;
+mod inquiry;
 mod language;
+mod map;
 mod pages;
 mod query;
 mod render;
 mod text;
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use axum::http::header::{self, HeaderValue};
 use axum::routing::get;
@@ -29,13 +32,15 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::WebError;
+pub use inquiry::{MESSAGE_MAX_CHARS, SEND_LIMIT};
 
 /// The script and style rules every page obeys: nothing inline, nothing from elsewhere; SVG
 /// charts are markup, not images, so they need no exception.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
     style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
 
-/// The public pages take no uploads yet; forms to come (the inquiry) fit well within this.
+/// The public pages take no uploads; the largest body is an inquiry, whose longest message
+/// fits well within this even percent-encoded.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// What every request handler can reach. Cheap to clone; holds no state of its own beyond the
@@ -43,11 +48,25 @@ const BODY_LIMIT_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The server sits behind a reverse proxy that sets `X-Forwarded-For` and
+    /// `X-Forwarded-Host`, so those name the client and the public host (see `client.rs`).
+    pub behind_proxy: bool,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
-        AppState { store }
+        AppState {
+            store,
+            behind_proxy: false,
+        }
+    }
+
+    /// The same state, told whether the server is behind a reverse proxy.
+    pub fn behind_proxy(self, behind_proxy: bool) -> AppState {
+        AppState {
+            behind_proxy,
+            ..self
+        }
     }
 }
 
@@ -64,6 +83,8 @@ pub fn app(state: AppState) -> Router {
         .route("/partnerships", get(entity_pages::partnerships))
         .route("/partnerships/{key}", get(entity_pages::partnership))
         .route("/funding", get(entity_pages::funding))
+        .route("/contact", get(inquiry::form).post(inquiry::send))
+        .route("/contact/thanks", get(inquiry::thanks))
         .route("/assets/style.css", get(pages::stylesheet))
         .fallback(pages::not_found)
         .with_state(state)
@@ -87,13 +108,17 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves the portal on `listener` until `shutdown` completes, then finishes the requests in
-/// flight.
+/// flight. Each connection's peer address reaches the handlers, for the inquiry form's limit
+/// per client.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -69,6 +69,11 @@ fn environment() -> &'static Environment<'static> {
                 include_str!("../templates/partnership.html"),
             ),
             ("funding.html", include_str!("../templates/funding.html")),
+            ("contact.html", include_str!("../templates/contact.html")),
+            (
+                "contact_thanks.html",
+                include_str!("../templates/contact_thanks.html"),
+            ),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.

@@ -50,7 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let result = match cli.command {
         Command::Demo(args) => demo(&store, args).await,
         Command::Report(args) => report(&store, args).await,
-        Command::Serve(args) => serve(&store, args.bind).await,
+        Command::Serve(args) => serve(&store, args.bind, args.behind_proxy).await,
         Command::Rates(RatesCommand::Import { file, source }) => {
             rates_import(&store, &file, source).await
         }
@@ -115,19 +115,19 @@ async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<ExitCode> {
     print_report(store, period).await?;
     if !args.load_only {
         println!();
-        serve(store, args.bind).await?;
+        serve(store, args.bind, false).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Serves the portal on `bind` until Ctrl-C.
-async fn serve(store: &Store, bind: SocketAddr) -> anyhow::Result<ExitCode> {
+async fn serve(store: &Store, bind: SocketAddr, behind_proxy: bool) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("listening on {bind}"))?;
     let address = listener.local_addr().context("reading the bound address")?;
     println!("The portal is at http://{address}/ (Ctrl-C stops it).");
-    let state = coopfolio_web::AppState::new(store.clone());
+    let state = coopfolio_web::AppState::new(store.clone()).behind_proxy(behind_proxy);
     let shutdown = async {
         // If the signal cannot be watched, the server runs until the process is killed.
         if tokio::signal::ctrl_c().await.is_err() {

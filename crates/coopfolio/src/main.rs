@@ -115,6 +115,10 @@ struct ServeArgs {
     /// The address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
+    /// The server is behind a reverse proxy that sets X-Forwarded-For to the client's address
+    /// (replacing any the client sent) and X-Forwarded-Host to the public host.
+    #[arg(long, env = "COOPFOLIO_BEHIND_PROXY")]
+    behind_proxy: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 mod crash;
 mod entities;
 mod figures;
+mod inquiry;
 mod map;
 mod session;
 mod story;

@@ -139,6 +139,8 @@ async fn every_page_renders_in_every_language() {
         format!("/partnerships/{partnership}"),
         "/funding".to_owned(),
         "/funding?period=2020-21".to_owned(),
+        "/contact".to_owned(),
+        "/contact/thanks?reference=INQ-2026-000001".to_owned(),
     ];
     for lang in ["en", "fr", "es"] {
         for uri in &uris {

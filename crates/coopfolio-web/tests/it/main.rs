@@ -1,13 +1,20 @@
 //! The portal's integration tests: the router driven with `oneshot` (no socket) over a SQLite
 //! database loaded with the demo workspace exactly as `coopfolio demo --load-only` loads it.
 //! The database is built once per test binary and each test opens its own store on it, since
-//! a connection pool cannot outlive the runtime of the test that made it.
+//! a connection pool cannot outlive the runtime of the test that made it. Tests that write
+//! (the inquiry form, the browser) work on a copy of it or on an empty database of their own.
+//!
+//! `browser` drives real headless Chromium against the real server; `crawl` follows every link
+//! of the portal.
 
+mod browser;
+mod crawl;
 mod entity_pages;
 mod explorer;
 mod home;
-mod map;
+mod inquiry;
 mod languages;
+mod map;
 mod security;
 
 use std::path::PathBuf;
@@ -56,6 +63,33 @@ fn demo_database_url() -> String {
     format!("sqlite://{}", path.display())
 }
 
+/// A copy of the demo database of its own, for a test that writes: its URL and the folder
+/// that must outlive it. The loader closed its store, which leaves the whole database in the
+/// main file; a write-ahead log, if some reader left one, is copied beside it.
+pub fn demo_database_copy() -> (String, tempfile::TempDir) {
+    let source = demo_database_url();
+    let source = PathBuf::from(source.trim_start_matches("sqlite://"));
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let copy = folder.path().join("demo.db");
+    std::fs::copy(&source, &copy).expect("copying the demo database");
+    let log = source.with_extension("db-wal");
+    if log.exists() {
+        std::fs::copy(&log, copy.with_extension("db-wal")).expect("copying its log");
+    }
+    (format!("sqlite://{}", copy.display()), folder)
+}
+
+/// A store on a new, empty database (the schema and nothing else), with the folder that must
+/// outlive it.
+pub async fn empty_store() -> (Store, tempfile::TempDir) {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", folder.path().join("empty.db").display());
+    let store = Store::connect(&url)
+        .await
+        .expect("opening an empty database");
+    (store, folder)
+}
+
 /// A store on the demo database.
 pub async fn demo_store() -> Store {
     Store::connect(&demo_database_url())
@@ -70,13 +104,18 @@ pub async fn get(store: &Store, uri: &str) -> Page {
 
 /// GETs `uri` with request headers, such as `Cookie` or `Accept-Language`.
 pub async fn get_with_headers(store: &Store, uri: &str, headers: &[(&str, &str)]) -> Page {
-    let app = coopfolio_web::app(coopfolio_web::AppState::new(store.clone()));
     let mut request = Request::get(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = app
-        .oneshot(request.body(Body::empty()).expect("a request"))
+    let request = request.body(Body::empty()).expect("a request");
+    send(coopfolio_web::AppState::new(store.clone()), request).await
+}
+
+/// Sends `request` to a fresh router over `state` and reads the whole response.
+pub async fn send(state: coopfolio_web::AppState, request: Request<Body>) -> Page {
+    let response = coopfolio_web::app(state)
+        .oneshot(request)
         .await
         .expect("the router always answers");
     let status = response.status();
