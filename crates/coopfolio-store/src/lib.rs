@@ -18,13 +18,16 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+pub mod download;
 mod error;
+pub mod facets;
 pub mod figures;
 mod import;
 pub mod partnership;
 pub mod portal;
 pub mod rates;
 mod runs;
+pub mod search;
 mod sql;
 mod sqlite_import;
 mod stats;

@@ -9,7 +9,9 @@
 #![forbid(unsafe_code)]
 
 mod chart;
+mod downloads;
 mod error;
+mod explorer;
 mod format;
 mod pages;
 mod query;
@@ -52,7 +54,10 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
-        .route("/projects", get(pages::projects))
+        .route("/projects", get(explorer::projects))
+        .route("/projects.csv", get(downloads::csv))
+        .route("/projects.json", get(downloads::json))
+        .route("/projects.xlsx", get(downloads::xlsx))
         .route("/projects/{identifier}", get(pages::project))
         .route("/assets/style.css", get(pages::stylesheet))
         .fallback(pages::not_found)

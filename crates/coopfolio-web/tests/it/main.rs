@@ -3,7 +3,9 @@
 //! The database is built once per test binary and each test opens its own store on it, since
 //! a connection pool cannot outlive the runtime of the test that made it.
 
+mod downloads;
 mod explorer;
+mod filters;
 mod home;
 mod security;
 
