@@ -3,6 +3,7 @@
 
 mod crash;
 mod figures;
+mod search;
 mod session;
 mod story;
 mod support;
