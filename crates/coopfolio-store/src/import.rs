@@ -253,6 +253,16 @@ impl ImportSession {
         let mut conn = tx.conn();
         portfolio.apply(conn.reborrow()).await?;
         write_ledger(conn.reborrow(), import_run_id).await?;
+        if let Conn::Sqlite(connection) = conn.reborrow() {
+            // PostgreSQL maintains its search index itself; SQLite's is filled per file.
+            sqlx::query(crate::search::INDEX_IMPORT_RUN_SQL)
+                .bind(import_run_id)
+                .execute(&mut *connection)
+                .await
+                .map_err(StoreError::query(
+                    "indexing titles and descriptions for search",
+                ))?;
+        }
 
         // The one statement both records and returns the counts.
         let operation = "recording an import run";

@@ -18,9 +18,11 @@
 #![forbid(unsafe_code)]
 
 mod clock;
+pub mod download;
 pub mod entities;
 mod error;
 pub mod export;
+pub mod facets;
 pub mod figures;
 mod import;
 pub mod inquiry;
@@ -30,6 +32,7 @@ pub mod portal;
 pub mod rates;
 mod rollup;
 mod runs;
+pub mod search;
 mod sql;
 mod sqlite_import;
 mod stats;

@@ -907,6 +907,16 @@ impl<'c> Writer<'c> {
                 ])
                 .map_err(StoreError::sqlite("updating the portfolio rollup"))?;
         }
+        // The file's titles and descriptions join the search index in the same transaction,
+        // with one statement for the whole file rather than one per activity.
+        connection
+            .execute(
+                crate::search::INDEX_IMPORT_RUN_SQL,
+                named_params! {"$1": self.import_run_id},
+            )
+            .map_err(StoreError::sqlite(
+                "indexing titles and descriptions for search",
+            ))?;
         let recorded: (i64, i64, i64, i64) = connection
             .query_row(
                 FINISH_RUN_SQL,

@@ -21,6 +21,9 @@ pub enum WebError {
     Store(#[from] StoreError),
     #[error("rendering a page")]
     Template(#[from] minijinja::Error),
+    /// Writing a download (CSV, JSON or XLSX) failed; the text is the writer's error.
+    #[error("writing a download: {0}")]
+    Download(String),
 }
 
 impl IntoResponse for WebError {
@@ -38,7 +41,7 @@ impl IntoResponse for WebError {
                 text.get("bad_request_title"),
                 what.clone(),
             ),
-            WebError::Store(_) | WebError::Template(_) => {
+            WebError::Store(_) | WebError::Template(_) | WebError::Download(_) => {
                 tracing::error!(error = ?self, "a page failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -10,8 +10,10 @@
 
 mod chart;
 mod client;
+mod downloads;
 mod entity_pages;
 mod error;
+mod explorer;
 mod format;
 mod inquiry;
 mod language;
@@ -74,7 +76,10 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
-        .route("/projects", get(pages::projects))
+        .route("/projects", get(explorer::projects))
+        .route("/projects.csv", get(downloads::csv))
+        .route("/projects.json", get(downloads::json))
+        .route("/projects.xlsx", get(downloads::xlsx))
         .route("/projects/{identifier}", get(pages::project))
         .route("/partners", get(entity_pages::partners))
         .route("/partners/{key}", get(entity_pages::partner))

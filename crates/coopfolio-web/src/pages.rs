@@ -1,19 +1,16 @@
 //! The request handlers: each reads what its page needs from the store, shapes it into a view
-//! (labels in the visitor's language, amounts formatted) and renders a template.
+//! (labels in the visitor's language, amounts formatted) and renders a template. The explorer
+//! has a file of its own (`explorer.rs`), and so have its downloads (`downloads.rs`).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
-use coopfolio_core::codelists::Codelists;
-use coopfolio_core::country::{Countries, IloRegion};
 use coopfolio_core::period::Period;
-use coopfolio_core::policy_area::PolicyArea;
 use coopfolio_store::figures::{Basis, MethodNote};
 use coopfolio_store::portal::ProjectDetail;
 use serde::Serialize;
 
 use crate::error::WebError;
-use crate::query::{ExplorerParams, SORTS};
 use crate::text::{catalog, Lang};
 use crate::{chart, entity_pages, format, language, map, render, AppState};
 
@@ -53,102 +50,6 @@ pub async fn home(State(state): State<AppState>, lang: Lang) -> Result<Html<Stri
         map_method: method_view(&by_country.method, lang),
     };
     Ok(Html(render::page("home.html", text, page)?))
-}
-
-pub async fn projects(
-    State(state): State<AppState>,
-    lang: Lang,
-    Query(params): Query<ExplorerParams>,
-) -> Result<Html<String>, WebError> {
-    let text = catalog(lang);
-    let lang = text.lang().code();
-    let query = params.to_query()?;
-    let list = state.store.projects(&query).await?;
-    // The explorer's query gives each title in English; the visitor's language, where an
-    // activity has a title in it, replaces it here.
-    let identifiers: Vec<String> = list.projects.iter().map(|p| p.identifier.clone()).collect();
-    let titles = state.store.project_links(&identifiers, lang).await?;
-    let pages = list.total.div_ceil(u64::from(query.page_size)).max(1) as u32;
-    let codelists = Codelists::bundled();
-    let statuses = codelists
-        .get("ActivityStatus")
-        .map(|list| {
-            list.items
-                .iter()
-                .map(|item| Choice {
-                    code: item.code.clone(),
-                    label: item.name(lang).unwrap_or(&item.code).to_owned(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut countries: Vec<Choice> = Countries::bundled()
-        .all()
-        .iter()
-        .map(|country| Choice {
-            code: country.alpha2.clone(),
-            label: country.names.get(lang).to_owned(),
-        })
-        .collect();
-    countries.sort_by(|a, b| a.label.cmp(&b.label));
-    let page = ProjectsPage {
-        total: list.total,
-        page: query.page,
-        pages,
-        previous_url: (query.page > 1).then(|| params.url_for_page(query.page - 1)),
-        next_url: (query.page < pages).then(|| params.url_for_page(query.page + 1)),
-        projects: list
-            .projects
-            .into_iter()
-            .zip(titles)
-            .map(|(project, link)| ProjectRow {
-                countries: project
-                    .countries
-                    .iter()
-                    .map(|code| entity_pages::country_link(code, lang))
-                    .collect(),
-                status: project
-                    .status
-                    .as_deref()
-                    .map(|code| format::codelist("ActivityStatus", code, lang)),
-                identifier: project.identifier,
-                title: link.title.or(project.title),
-                start_date: project.start_date,
-                end_date: project.end_date,
-            })
-            .collect(),
-        countries,
-        regions: IloRegion::ALL
-            .iter()
-            .map(|region| Choice {
-                code: region.code().to_owned(),
-                label: region.label(lang).to_owned(),
-            })
-            .collect(),
-        areas: PolicyArea::ALL
-            .iter()
-            .map(|area| Choice {
-                code: area.code().to_owned(),
-                label: area.label(lang).to_owned(),
-            })
-            .collect(),
-        statuses,
-        sorts: SORTS
-            .iter()
-            .zip([
-                text.get("sort_title"),
-                text.get("sort_start_newest"),
-                text.get("sort_start_oldest"),
-                text.get("sort_end_latest"),
-            ])
-            .map(|((code, _), label)| Choice {
-                code: (*code).to_owned(),
-                label: label.to_owned(),
-            })
-            .collect(),
-        params,
-    };
-    Ok(Html(render::page("projects.html", text, page)?))
 }
 
 pub async fn project(
@@ -303,32 +204,6 @@ pub(crate) fn method_view(method: &MethodNote, lang: &str) -> MethodView {
         sources: method.conversion.sources.join("; "),
         withheld,
     }
-}
-
-#[derive(Serialize)]
-struct ProjectsPage {
-    params: ExplorerParams,
-    total: u64,
-    page: u32,
-    pages: u32,
-    previous_url: Option<String>,
-    next_url: Option<String>,
-    projects: Vec<ProjectRow>,
-    countries: Vec<Choice>,
-    regions: Vec<Choice>,
-    areas: Vec<Choice>,
-    statuses: Vec<Choice>,
-    sorts: Vec<Choice>,
-}
-
-#[derive(Serialize)]
-struct ProjectRow {
-    identifier: String,
-    title: Option<String>,
-    status: Option<String>,
-    start_date: Option<String>,
-    end_date: Option<String>,
-    countries: Vec<entity_pages::Link>,
 }
 
 /// One option of a filter.

@@ -3,8 +3,10 @@
 //! any view can be bookmarked or shared.
 
 use coopfolio_core::country::{Countries, IloRegion};
+use coopfolio_core::modality::Modality;
+use coopfolio_core::partner_group::PartnerGroup;
 use coopfolio_core::policy_area::PolicyArea;
-use coopfolio_store::portal::{ProjectQuery, ProjectSort};
+use coopfolio_store::portal::{Marker, ProjectQuery, ProjectSort};
 use serde::{Deserialize, Serialize};
 
 use crate::error::WebError;
@@ -28,6 +30,21 @@ pub struct ExplorerParams {
     pub status: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub year: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub partner: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub modality: String,
+    /// The markers, each "1" when required (a checked box) and empty or absent otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub south_south: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub triangular: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub joint_un: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mptf: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sort: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -76,6 +93,29 @@ impl ExplorerParams {
                 ))),
             })
             .transpose()?;
+        let partner_group = given(&self.group)
+            .map(|code| code.parse::<PartnerGroup>())
+            .transpose()
+            .map_err(WebError::BadRequest)?;
+        let modality = given(&self.modality)
+            .map(|code| code.parse::<Modality>())
+            .transpose()
+            .map_err(WebError::BadRequest)?;
+        let mut markers = Vec::new();
+        for marker in Marker::ALL {
+            if let Some(value) = given(self.marker(marker)) {
+                match value.as_str() {
+                    "1" | "true" | "on" => markers.push(marker),
+                    "0" | "false" | "off" => {}
+                    _ => {
+                        return Err(WebError::BadRequest(format!(
+                            "'{value}' is not a value for {}: expected 1 (required) or nothing",
+                            marker.code()
+                        )))
+                    }
+                }
+            }
+        }
         let sort = match given(&self.sort) {
             None => ProjectSort::default(),
             Some(code) => SORTS
@@ -106,10 +146,24 @@ impl ExplorerParams {
             status: given(&self.status),
             year,
             text: given(&self.q),
+            partner: given(&self.partner),
+            partner_group,
+            modality,
+            markers,
             sort,
             page,
             page_size: PAGE_SIZE,
         })
+    }
+
+    /// The marker's field.
+    pub fn marker(&self, marker: Marker) -> &str {
+        match marker {
+            Marker::SouthSouth => &self.south_south,
+            Marker::Triangular => &self.triangular,
+            Marker::JointUn => &self.joint_un,
+            Marker::Mptf => &self.mptf,
+        }
     }
 
     /// The explorer's URL for the same view on another page.
@@ -120,9 +174,20 @@ impl ExplorerParams {
         } else {
             page.to_string()
         };
-        match serde_urlencoded::to_string(&params) {
-            Ok(query) if !query.is_empty() => format!("/projects?{query}"),
-            _ => "/projects".to_owned(),
+        params.url("/projects")
+    }
+
+    /// A download of the same view, every page: `/projects.csv?...` for `extension` "csv".
+    pub fn download_url(&self, extension: &str) -> String {
+        let mut params = self.clone();
+        params.page = String::new();
+        params.url(&format!("/projects.{extension}"))
+    }
+
+    fn url(&self, path: &str) -> String {
+        match serde_urlencoded::to_string(self) {
+            Ok(query) if !query.is_empty() => format!("{path}?{query}"),
+            _ => path.to_owned(),
         }
     }
 }

@@ -6,6 +6,7 @@ mod entities;
 mod figures;
 mod inquiry;
 mod map;
+mod search;
 mod session;
 mod story;
 mod support;

@@ -9,8 +9,10 @@
 
 mod browser;
 mod crawl;
+mod downloads;
 mod entity_pages;
 mod explorer;
+mod filters;
 mod home;
 mod inquiry;
 mod languages;
