@@ -932,3 +932,6 @@ pub fn today_utc() -> (i32, u32, u32) {
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year as i32, month as u32, day as u32)
 }
+
+#[cfg(test)]
+mod tests;
