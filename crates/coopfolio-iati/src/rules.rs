@@ -83,6 +83,17 @@ pub struct CheckSummary {
     pub cases_skipped: u64,
     /// The root element of the document.
     pub root: Option<String>,
+    /// Where each record lies, in document order, so that a complaint about a line (from a
+    /// schema validator, say) can name its record.
+    pub spans: Vec<RecordSpan>,
+}
+
+/// The lines of one activity or organisation, and its identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordSpan {
+    pub first_line: u64,
+    pub last_line: u64,
+    pub identifier: Option<String>,
 }
 
 /// A rule's name and its cases.
@@ -177,7 +188,8 @@ impl RuleChecker {
                         let mut builder = RecordBuilder::new(root);
                         builder.open(element);
                         builder.close();
-                        self.check_record(builder, &mut summary, &mut on_failure)?;
+                        let last_line = xml.get_ref().line;
+                        self.check_record(builder, last_line, &mut summary, &mut on_failure)?;
                     } else {
                         summary.root = Some(element.name.clone());
                         root = Some(element);
@@ -188,7 +200,8 @@ impl RuleChecker {
                         builder.close();
                         if builder.is_complete() {
                             let builder = record.take().expect("a record");
-                            self.check_record(builder, &mut summary, &mut on_failure)?;
+                            let last_line = xml.get_ref().line;
+                            self.check_record(builder, last_line, &mut summary, &mut on_failure)?;
                         }
                     }
                 }
@@ -216,6 +229,7 @@ impl RuleChecker {
     fn check_record(
         &mut self,
         builder: RecordBuilder,
+        last_line: u64,
         summary: &mut CheckSummary,
         on_failure: &mut impl FnMut(RuleFailure),
     ) -> Result<(), RulesError> {
@@ -234,6 +248,11 @@ impl RuleChecker {
                     .map(|child| Node::from(child).string_value().trim().to_owned())
             })
             .filter(|identifier| !identifier.is_empty());
+        summary.spans.push(RecordSpan {
+            first_line: lines.get(1).map_or(0, |(_, line)| *line),
+            last_line,
+            identifier: identifier.clone(),
+        });
         let mut context = Context::new();
         context.set_namespace("xml", XML_NAMESPACE);
         let contexts = std::mem::take(&mut self.contexts);
@@ -913,3 +932,6 @@ pub fn today_utc() -> (i32, u32, u32) {
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year as i32, month as u32, day as u32)
 }
+
+#[cfg(test)]
+mod tests;

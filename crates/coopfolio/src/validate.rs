@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::Context;
-use coopfolio_iati::rules::{today_utc, RuleChecker, RuleFailure};
+use coopfolio_iati::rules::{today_utc, RecordSpan, RuleChecker, RuleFailure};
 use serde::Serialize;
 
 /// The 2.03 schema files, by the names under which they import each other.
@@ -51,6 +51,9 @@ pub struct ValidationReport {
     pub cases_skipped: u64,
     /// Set when the document could not be read to its end (not well-formed XML, say).
     pub rules_stopped: Option<String>,
+    /// Where each record lies; used to name the record of a schema failure, not printed.
+    #[serde(skip)]
+    pub spans: Vec<RecordSpan>,
 }
 
 /// One complaint of xmllint.
@@ -80,15 +83,15 @@ pub fn validate_file(path: &Path) -> anyhow::Result<ValidationReport> {
         _ => "iati-activities-schema.xsd",
     };
     report.schema = Some(format!("IATI 2.03 {schema}"));
-    let spans = record_spans(path)?;
+    let spans = std::mem::take(&mut report.spans);
     report.schema_failures = run_xmllint(path, schema)?
         .into_iter()
         .map(|(line, message)| SchemaFailure {
             line,
             identifier: spans
                 .iter()
-                .find(|span| span.0 <= line && line <= span.1)
-                .map(|span| span.2.clone()),
+                .find(|span| span.first_line <= line && line <= span.last_line)
+                .and_then(|span| span.identifier.clone()),
             message,
         })
         .collect();
@@ -109,6 +112,7 @@ pub fn check_rules(checker: &mut RuleChecker, path: &Path) -> anyhow::Result<Val
         cases_evaluated: 0,
         cases_skipped: 0,
         rules_stopped: None,
+        spans: Vec::new(),
     };
     match checker.check(BufReader::new(file), |failure| rule_failures.push(failure)) {
         Ok(summary) => {
@@ -116,6 +120,7 @@ pub fn check_rules(checker: &mut RuleChecker, path: &Path) -> anyhow::Result<Val
             report.records = summary.records;
             report.cases_evaluated = summary.cases_evaluated;
             report.cases_skipped = summary.cases_skipped;
+            report.spans = summary.spans;
         }
         Err(coopfolio_iati::rules::RulesError::Io(error)) => {
             return Err(error).with_context(|| format!("reading {}", path.display()))
@@ -124,30 +129,6 @@ pub fn check_rules(checker: &mut RuleChecker, path: &Path) -> anyhow::Result<Val
     }
     report.rule_failures = rule_failures;
     Ok(report)
-}
-
-/// The first and last line of each activity or organisation, with its identifier, so that a
-/// schema failure can name the record it falls in.
-fn record_spans(path: &Path) -> anyhow::Result<Vec<(u64, u64, String)>> {
-    let mut checker = RuleChecker::from_json(
-        r#"{"/*/*": {"atleast_one": {"cases": [{"paths": ["false()"]}]}}}"#,
-        today_utc(),
-    )
-    .context("preparing to locate records")?;
-    let report = check_rules(&mut checker, path)?;
-    let starts: Vec<(u64, String)> = report
-        .rule_failures
-        .into_iter()
-        .map(|failure| (failure.line, failure.identifier.unwrap_or_default()))
-        .collect();
-    Ok(starts
-        .iter()
-        .enumerate()
-        .map(|(index, (line, identifier))| {
-            let end = starts.get(index + 1).map_or(u64::MAX, |next| next.0 - 1);
-            (*line, end, identifier.clone())
-        })
-        .collect())
 }
 
 /// Runs `xmllint --noout --schema` and returns its complaints as (line, message).
