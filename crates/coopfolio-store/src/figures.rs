@@ -276,19 +276,26 @@ impl Store {
                 sources.insert(rate_source);
             }
         }
-        // `kind || ''` and `date || ''` keep SQLite from reading every entry of the kind (most
-        // of them an imported portfolio's) through the (kind, date) index: the agreements and
-        // their entries are few.
-        const AGREEMENT_ENTRIES: &str =
+        // The agreements and their entries are few, an imported portfolio's entries many: on
+        // SQLite, `kind || ''` and `date || ''` keep the planner from reading every entry of the
+        // kind through the (kind, date) index, and start from the agreements instead; PostgreSQL
+        // takes the partial index of agreement entries by (kind, date) (migration 0005).
+        let hint = match self.backend() {
+            crate::Backend::Sqlite => " || ''",
+            crate::Backend::Postgres => "",
+        };
+        let agreement_entries = format!(
             "FROM agreement a JOIN ledger_entry l ON l.agreement_id = a.id \
-            JOIN partner p ON p.id = l.partner_id WHERE l.kind || '' = $1 AND l.date || '' >= $2 \
-            AND l.date || '' < $3 AND l.modality <> 'regular_budget'";
+             JOIN partner p ON p.id = l.partner_id WHERE l.agreement_id IS NOT NULL \
+             AND l.kind{hint} = $1 AND l.date{hint} >= $2 AND l.date{hint} < $3 \
+             AND l.modality <> 'regular_budget'"
+        );
         let (unconverted, confidential): (Vec<Unconverted>, i64) =
             dispatch!(&self.pool, Pool, pool => async {
                 let unconverted = if any_unconverted {
                     sqlx::query_as(&format!(
                         "SELECT a.key, p.key, a.confidential, l.date, CAST(l.amount AS TEXT), \
-                         l.currency {AGREEMENT_ENTRIES} AND l.conversion_status <> 'converted' \
+                         l.currency {agreement_entries} AND l.conversion_status <> 'converted' \
                          ORDER BY l.date, a.key, p.key"
                     ))
                     .bind(kind)
@@ -300,7 +307,7 @@ impl Store {
                     Vec::new()
                 };
                 let confidential = sqlx::query_scalar(&format!(
-                    "SELECT COUNT(DISTINCT a.id) {AGREEMENT_ENTRIES} AND a.confidential = $4"
+                    "SELECT COUNT(DISTINCT a.id) {agreement_entries} AND a.confidential = $4"
                 ))
                 .bind(kind)
                 .bind(&first_day)

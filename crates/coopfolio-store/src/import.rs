@@ -18,6 +18,9 @@
 //! transaction or budget, with the values in hand; the sqlx path derives the entries at commit
 //! by one INSERT ... SELECT whose CASEs are built from that table ([`ledger_sql`]). Both record
 //! the run's counts with one UPDATE.
+//! Both writers also work out what each activity adds to the portfolio rollup (`rollup.rs`),
+//! keep it beside the activity, subtract what a replaced activity had added, and apply the
+//! file's changes to the rollup just before the commit.
 //! The `import_run` row is inserted when the session begins, inside its transaction, so that
 //! activities and diagnostics can refer to it; it is invisible to everyone else until commit,
 //! which fills in the counts. A process killed mid-file therefore leaves no trace of the file.

@@ -38,3 +38,8 @@ CREATE TABLE portfolio_rollup (
 -- What each activity adds to portfolio_rollup (JSON written by the store), so that replacing
 -- the activity or changing its policy areas subtracts exactly what it added.
 ALTER TABLE activity ADD COLUMN rollup_facts TEXT;
+
+-- The agreement entries of a kind and period, which the contribution figures list when some had
+-- no rate and count for confidential agreements, without the imported entries of the same kind.
+CREATE INDEX ledger_entry_agreement_kind_date ON ledger_entry (kind, date)
+    WHERE agreement_id IS NOT NULL;
