@@ -27,6 +27,7 @@ pub mod rates;
 mod runs;
 mod sql;
 mod sqlite_import;
+pub mod staff;
 mod stats;
 
 use std::path::PathBuf;

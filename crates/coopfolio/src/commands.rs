@@ -56,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             codelists_update(&store, &dir).await
         }
         Command::Codelists(CodelistsCommand::List { json }) => codelists_list(&store, json).await,
+        Command::User(command) => crate::users::run(&store, command).await,
     };
     store.close().await;
     result

@@ -4,5 +4,6 @@
 mod crash;
 mod figures;
 mod session;
+mod staff;
 mod story;
 mod support;
