@@ -22,6 +22,7 @@ mod error;
 pub mod figures;
 mod import;
 pub mod partnership;
+pub mod pipeline;
 pub mod portal;
 pub mod rates;
 mod runs;

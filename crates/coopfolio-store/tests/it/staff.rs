@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use coopfolio_core::partnership::{Inquiry, InquiryKind, InquiryStage};
 use coopfolio_store::staff::{AuditFilter, LoginOutcome, LoginPolicy, Role};
-use coopfolio_store::{Store, StoreError};
+use coopfolio_store::{PartnershipRecords, Store, StoreError};
 
 use crate::support::{sqlite_store, TestDatabase};
 
@@ -12,6 +13,7 @@ use crate::support::{sqlite_store, TestDatabase};
 async fn staff_story_on_sqlite() {
     let (store, _url, _folder) = sqlite_store().await;
     staff_story(&store).await;
+    pipeline_story(&store).await;
     store.close().await;
 }
 
@@ -22,6 +24,7 @@ async fn staff_story_on_postgres() {
     };
     let store = Store::connect(&database.url).await.expect("connecting");
     staff_story(&store).await;
+    pipeline_story(&store).await;
     store.close().await;
     database.drop_database().await;
 }
@@ -253,4 +256,170 @@ async fn staff_story(store: &Store) {
         .await
         .unwrap();
     assert_eq!(none_tomorrow.total, 0);
+}
+
+fn inquiry(key: &str, received_at: &str) -> Inquiry {
+    Inquiry {
+        key: key.to_owned(),
+        kind: InquiryKind::PartnershipIdea,
+        name: "Awa Ndiaye".to_owned(),
+        email: "awa@example.org".to_owned(),
+        organisation: "Fondation Rurale".to_owned(),
+        partner_group: None,
+        country: Some("SN".to_owned()),
+        policy_areas: Vec::new(),
+        message: "We would like to talk.".to_owned(),
+        consent: true,
+        received_at: received_at.to_owned(),
+        stage: InquiryStage::Received,
+        events: Vec::new(),
+        first_response_at: None,
+        partner_key: None,
+        agreement_key: None,
+        synthetic: false,
+    }
+}
+
+/// Staff work two inquiries: moves and notes are recorded in the history and the audit log,
+/// the first of them is the first response, and the figures count what happened.
+async fn pipeline_story(store: &Store) {
+    let inquiries = [
+        inquiry("inq-1", "2024-01-01T00:00:00Z"),
+        inquiry("inq-2", "2024-01-02T00:00:00Z"),
+    ];
+    store
+        .save_partnership_records(PartnershipRecords {
+            inquiries: &inquiries,
+            ..PartnershipRecords::default()
+        })
+        .await
+        .expect("saving inquiries");
+    let before = store.pipeline_figures().await.unwrap();
+    assert_eq!((before.inquiries, before.responded), (2, 0));
+    assert_eq!(before.median_first_response_hours, None);
+
+    store
+        .move_inquiry(
+            "inq-1",
+            InquiryStage::Triaged,
+            "Routed.",
+            "viewer@example.org",
+        )
+        .await
+        .unwrap();
+    store
+        .move_inquiry("inq-1", InquiryStage::ConceptNote, "", "viewer@example.org")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .move_inquiry("inq-1", InquiryStage::ConceptNote, "", "viewer@example.org")
+            .await,
+        Err(StoreError::Invalid { field: "stage", .. })
+    ));
+    store
+        .annotate_inquiry(
+            "inq-2",
+            "Called back; <b>no answer</b>.",
+            "admin@example.org",
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.annotate_inquiry("nope", "x", "a").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    store
+        .assign_inquiry("inq-1", Some("Viewer@example.org"), "admin@example.org")
+        .await
+        .unwrap();
+    assert!(store
+        .assign_inquiry("inq-1", Some("stranger@example.org"), "admin@example.org")
+        .await
+        .is_err());
+    let partner_key = store
+        .create_partner_from_inquiry("inq-1", "admin@example.org")
+        .await
+        .unwrap();
+    assert_eq!(partner_key, "fondation-rurale");
+    let second = store
+        .create_partner_from_inquiry("inq-2", "admin@example.org")
+        .await
+        .unwrap();
+    assert_eq!(second, "fondation-rurale-2");
+
+    let one = store.staff_inquiry("inq-1").await.unwrap().unwrap();
+    assert_eq!(one.stage, "concept_note");
+    assert_eq!(one.assigned_to.as_deref(), Some("viewer@example.org"));
+    assert_eq!(
+        one.partner.as_ref().map(|p| p.0.as_str()),
+        Some("fondation-rurale")
+    );
+    let history: Vec<(&str, &str, &str)> = one
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.from_stage.as_str(),
+                e.to_stage.as_str(),
+                e.by_user.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("received", "triaged", "viewer@example.org"),
+            ("triaged", "concept_note", "viewer@example.org")
+        ]
+    );
+    assert_eq!(
+        one.first_response_at.as_deref(),
+        Some(one.events[0].at.as_str())
+    );
+    let two = store.staff_inquiry("inq-2").await.unwrap().unwrap();
+    assert_eq!(two.stage, "received");
+    assert_eq!(two.events[0].note, "Called back; <b>no answer</b>.");
+
+    let figures = store.pipeline_figures().await.unwrap();
+    assert_eq!((figures.inquiries, figures.responded), (2, 2));
+    assert!(figures.median_first_response_hours.unwrap() > rust_decimal::Decimal::ZERO);
+    let conversions: Vec<(u64, u64)> = figures
+        .conversions
+        .iter()
+        .map(|c| (c.reached_from, c.reached_to))
+        .collect();
+    // inq-1 skipped in_dialogue but reached concept_note, so it counts as having passed it.
+    assert_eq!(
+        conversions,
+        [(2, 1), (1, 1), (1, 1), (1, 0), (0, 0), (0, 0)]
+    );
+    assert_eq!(figures.conversions[5].percent, None);
+
+    let inquiry_events = store
+        .audit_events(&AuditFilter {
+            entity_kind: Some("inquiry".into()),
+            page: 1,
+            page_size: 50,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let mut actions: Vec<&str> = inquiry_events
+        .events
+        .iter()
+        .map(|e| e.action.as_str())
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "annotate",
+            "assign",
+            "link_partner",
+            "link_partner",
+            "move",
+            "move"
+        ]
+    );
 }
