@@ -14,6 +14,7 @@ mod format;
 mod pages;
 mod query;
 mod render;
+mod staff;
 mod text;
 
 use std::future::Future;
@@ -26,6 +27,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::WebError;
+pub use staff::{Access, RouteInfo, STAFF_ROUTES};
 
 /// The script and style rules every page obeys: nothing inline, nothing from elsewhere; SVG
 /// charts are markup, not images, so they need no exception.
@@ -33,7 +35,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
 
 /// The public pages take no uploads yet; forms to come (the inquiry) fit well within this.
-const BODY_LIMIT_BYTES: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// What every request handler can reach. Cheap to clone; holds no state of its own beyond the
 /// store's connection pool, so any number of servers can share one database.
@@ -48,13 +50,46 @@ impl AppState {
     }
 }
 
+/// Every public route of the router below, beside it so that a new one is listed here too (a
+/// test reads this file's `.route(` calls and checks them against the list). The staff
+/// workspace's routes are in [`STAFF_ROUTES`], from which its router is built.
+pub const PUBLIC_ROUTES: &[RouteInfo] = &[
+    RouteInfo {
+        method: "GET",
+        path: "/",
+        access: Access::Public,
+    },
+    RouteInfo {
+        method: "GET",
+        path: "/projects",
+        access: Access::Public,
+    },
+    RouteInfo {
+        method: "GET",
+        path: "/projects/{identifier}",
+        access: Access::Public,
+    },
+    RouteInfo {
+        method: "GET",
+        path: "/assets/style.css",
+        access: Access::Public,
+    },
+];
+
+/// Every route of the application, public and staff, with who may use it.
+pub fn routes() -> Vec<RouteInfo> {
+    PUBLIC_ROUTES.iter().chain(STAFF_ROUTES).copied().collect()
+}
+
 /// The portal's router.
 pub fn app(state: AppState) -> Router {
+    let staff_router = staff::router(&state);
     Router::new()
         .route("/", get(pages::home))
         .route("/projects", get(pages::projects))
         .route("/projects/{identifier}", get(pages::project))
         .route("/assets/style.css", get(pages::stylesheet))
+        .merge(staff_router)
         .fallback(pages::not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
@@ -81,7 +116,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    // The peer's address reaches the handlers, for the login rate limit.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

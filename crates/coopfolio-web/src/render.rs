@@ -49,6 +49,34 @@ fn environment() -> &'static Environment<'static> {
             ("projects.html", include_str!("../templates/projects.html")),
             ("project.html", include_str!("../templates/project.html")),
             ("error.html", include_str!("../templates/error.html")),
+            (
+                "staff_base.html",
+                include_str!("../templates/staff_base.html"),
+            ),
+            (
+                "staff_login.html",
+                include_str!("../templates/staff_login.html"),
+            ),
+            (
+                "staff_password.html",
+                include_str!("../templates/staff_password.html"),
+            ),
+            (
+                "staff_inquiries.html",
+                include_str!("../templates/staff_inquiries.html"),
+            ),
+            (
+                "staff_inquiry.html",
+                include_str!("../templates/staff_inquiry.html"),
+            ),
+            (
+                "staff_audit.html",
+                include_str!("../templates/staff_audit.html"),
+            ),
+            (
+                "staff_users.html",
+                include_str!("../templates/staff_users.html"),
+            ),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.

@@ -6,6 +6,7 @@
 mod explorer;
 mod home;
 mod security;
+mod staff;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
