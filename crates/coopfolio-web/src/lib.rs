@@ -54,26 +54,10 @@ impl AppState {
 /// test reads this file's `.route(` calls and checks them against the list). The staff
 /// workspace's routes are in [`STAFF_ROUTES`], from which its router is built.
 pub const PUBLIC_ROUTES: &[RouteInfo] = &[
-    RouteInfo {
-        method: "GET",
-        path: "/",
-        access: Access::Public,
-    },
-    RouteInfo {
-        method: "GET",
-        path: "/projects",
-        access: Access::Public,
-    },
-    RouteInfo {
-        method: "GET",
-        path: "/projects/{identifier}",
-        access: Access::Public,
-    },
-    RouteInfo {
-        method: "GET",
-        path: "/assets/style.css",
-        access: Access::Public,
-    },
+    RouteInfo::public("GET", "/"),
+    RouteInfo::public("GET", "/projects"),
+    RouteInfo::public("GET", "/projects/{identifier}"),
+    RouteInfo::public("GET", "/assets/style.css"),
 ];
 
 /// Every route of the application, public and staff, with who may use it.

@@ -51,6 +51,17 @@ pub struct RouteInfo {
     pub access: Access,
 }
 
+impl RouteInfo {
+    /// A route anyone may use.
+    pub const fn public(method: &'static str, path: &'static str) -> RouteInfo {
+        RouteInfo {
+            method,
+            path,
+            access: Access::Public,
+        }
+    }
+}
+
 const fn staff(method: &'static str, path: &'static str, role: Role) -> RouteInfo {
     RouteInfo {
         method,
@@ -61,16 +72,8 @@ const fn staff(method: &'static str, path: &'static str, role: Role) -> RouteInf
 
 /// Every route of the staff workspace and the role it needs.
 pub const STAFF_ROUTES: &[RouteInfo] = &[
-    RouteInfo {
-        method: "GET",
-        path: "/staff/login",
-        access: Access::Public,
-    },
-    RouteInfo {
-        method: "POST",
-        path: "/staff/login",
-        access: Access::Public,
-    },
+    RouteInfo::public("GET", "/staff/login"),
+    RouteInfo::public("POST", "/staff/login"),
     staff("POST", "/staff/logout", Role::Viewer),
     staff("GET", "/staff", Role::Viewer),
     staff("GET", "/staff/password", Role::Viewer),

@@ -706,3 +706,46 @@ async fn every_route_answers_each_visitor_as_its_access_says() {
     }
     store.close().await;
 }
+
+/// The board and an inquiry page over the demo workspace's hundreds of inquiries, with their
+/// history as the demo wrote it.
+#[tokio::test]
+async fn the_board_shows_the_demo_pipeline_with_its_figures() {
+    let store = crate::demo_store().await;
+    let email = "demo-board-reader@example.org";
+    if store
+        .staff_users()
+        .await
+        .unwrap()
+        .iter()
+        .all(|user| user.email != email)
+    {
+        store
+            .add_staff_user(email, Role::Viewer, PASSWORD, "test")
+            .await
+            .unwrap();
+    }
+    let browser = log_in(&store, email).await;
+    let board = send(
+        &store,
+        Request::get("/staff/inquiries").header("cookie", &browser.cookie),
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(board.status, StatusCode::OK);
+    let figures = store.pipeline_figures().await.unwrap();
+    assert!(figures.inquiries > 10 && figures.responded > 0);
+    let median = figures.median_first_response_hours.unwrap().to_string();
+    assert!(board.body.contains(&format!("{median} hours")), "{median}");
+    assert!(board.body.contains("How is this computed?"));
+    let first = &store.inquiry_board().await.unwrap()[0];
+    let page = send(
+        &store,
+        Request::get(format!("/staff/inquiries/{}", first.key)).header("cookie", &browser.cookie),
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&crate::escaped(&first.organisation)));
+    store.close().await;
+}
