@@ -749,3 +749,43 @@ async fn the_board_shows_the_demo_pipeline_with_its_figures() {
     assert!(page.body.contains(&crate::escaped(&first.organisation)));
     store.close().await;
 }
+
+/// Thirty failures from one address stop it, whichever accounts they tried; another address
+/// is not stopped. The count is in the database, so it holds across servers.
+#[tokio::test]
+async fn too_many_failures_from_one_address_stop_it() {
+    let (store, _folder) = workspace().await;
+    let from = |address: &str| {
+        let peer: std::net::SocketAddr = format!("{address}:40000").parse().unwrap();
+        Request::post("/staff/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .extension(axum::extract::ConnectInfo(peer))
+    };
+    for attempt in 0..30 {
+        let page = send(
+            &store,
+            from("198.51.100.7"),
+            Body::from(format!(
+                "email=guess{attempt}%40example.org&password=guessing"
+            )),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let stopped = send(
+        &store,
+        from("198.51.100.7"),
+        Body::from("email=viewer%40example.org&password=a+long+enough+passphrase"),
+    )
+    .await;
+    assert_eq!(stopped.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(stopped.headers.get("set-cookie").is_none());
+    let elsewhere = send(
+        &store,
+        from("198.51.100.8"),
+        Body::from("email=viewer%40example.org&password=a+long+enough+passphrase"),
+    )
+    .await;
+    assert_eq!(elsewhere.status, StatusCode::SEE_OTHER);
+    store.close().await;
+}
