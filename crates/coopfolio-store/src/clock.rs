@@ -12,7 +12,7 @@ pub(crate) fn utc_now() -> String {
     format_utc(since_epoch.as_millis() as i64)
 }
 
-fn format_utc(millis: i64) -> String {
+pub(crate) fn format_utc(millis: i64) -> String {
     let days = millis.div_euclid(86_400_000);
     let millis_of_day = millis.rem_euclid(86_400_000);
     let (year, month, day) = civil_from_days(days);

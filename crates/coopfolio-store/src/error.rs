@@ -34,6 +34,19 @@ pub enum StoreError {
         key: String,
         referenced_by: String,
     },
+    /// A value given to the store breaks a rule of its record (an e-mail address already in
+    /// use, a password too short); `field` names the value and the message says what is wrong.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The record asked for by key is not stored.
+    #[error("no {what} '{key}' is stored")]
+    NotFound { what: &'static str, key: String },
+    /// A password could not be hashed (the operating system gave no random salt, say).
+    #[error("hashing a password: {0}")]
+    PasswordHash(String),
     /// A value read back from the database is not what the store wrote (a hand-edited row, say).
     #[error("invalid value in the database while {operation}: {detail}")]
     InvalidStoredValue {

@@ -28,6 +28,7 @@ mod import;
 pub mod inquiry;
 mod map;
 pub mod partnership;
+pub mod pipeline;
 pub mod portal;
 pub mod rates;
 mod rollup;
@@ -35,6 +36,7 @@ mod runs;
 pub mod search;
 mod sql;
 mod sqlite_import;
+pub mod staff;
 mod stats;
 
 use std::path::PathBuf;

@@ -567,13 +567,13 @@ pub struct PartnerGroupRow {
 
 /// A partner's group (set by hand, else derived by the rules), the rule that gave it, and the
 /// contributor it rolls up into.
-struct Classified {
-    group: &'static str,
-    rule: String,
-    rollup_code: Option<String>,
+pub(crate) struct Classified {
+    pub(crate) group: &'static str,
+    pub(crate) rule: String,
+    pub(crate) rollup_code: Option<String>,
 }
 
-fn classify(partner: &Partner) -> Classified {
+pub(crate) fn classify(partner: &Partner) -> Classified {
     let (group, rule) = match partner.group_override {
         Some(group) => (group, "set by hand".to_owned()),
         None => {

@@ -17,6 +17,22 @@ pub enum WebError {
     /// A query parameter the page cannot use; the text says which and why.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A staff page was asked for without an open session: the visitor is sent to log in.
+    #[error("login required")]
+    LoginRequired,
+    /// A staff request that changes something came without an open session.
+    #[error("not logged in")]
+    Unauthorized,
+    /// The user may not do this, or the request is not from the workspace's own forms; the text
+    /// says which.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A request body beyond the limit every route keeps to.
+    #[error("request body too large")]
+    TooLarge,
+    /// Too many login failures from one address; the text says when to try again.
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
     #[error("reading the database")]
     Store(#[from] StoreError),
     #[error("rendering a page")]
@@ -39,6 +55,33 @@ impl IntoResponse for WebError {
             WebError::BadRequest(what) => (
                 StatusCode::BAD_REQUEST,
                 text.get("bad_request_title"),
+                what.clone(),
+            ),
+            WebError::LoginRequired => {
+                return (
+                    StatusCode::SEE_OTHER,
+                    [(axum::http::header::LOCATION, "/staff/login")],
+                )
+                    .into_response();
+            }
+            WebError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                text.get("staff_unauthorized_title"),
+                text.get("staff_unauthorized_message").to_owned(),
+            ),
+            WebError::Forbidden(what) => (
+                StatusCode::FORBIDDEN,
+                text.get("staff_forbidden_title"),
+                what.clone(),
+            ),
+            WebError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                text.get("bad_request_title"),
+                text.get("staff_too_large_message").to_owned(),
+            ),
+            WebError::TooManyRequests(what) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                text.get("staff_too_many_title"),
                 what.clone(),
             ),
             WebError::Store(_) | WebError::Template(_) | WebError::Download(_) => {

@@ -21,6 +21,7 @@ mod map;
 mod pages;
 mod query;
 mod render;
+mod staff;
 mod text;
 
 use std::future::Future;
@@ -35,6 +36,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::WebError;
 pub use inquiry::{MESSAGE_MAX_CHARS, SEND_LIMIT};
+pub use staff::{Access, RouteInfo, STAFF_ROUTES};
 
 /// The script and style rules every page obeys: nothing inline, nothing from elsewhere; SVG
 /// charts are markup, not images, so they need no exception.
@@ -43,7 +45,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 /// The public pages take no uploads; the largest body is an inquiry, whose longest message
 /// fits well within this even percent-encoded.
-const BODY_LIMIT_BYTES: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// What every request handler can reach. Cheap to clone; holds no state of its own beyond the
 /// store's connection pool, so any number of servers can share one database.
@@ -72,8 +74,37 @@ impl AppState {
     }
 }
 
+/// Every public route of the router below, beside it so that a new one is listed here too (a
+/// test reads this file's `.route(` calls and checks them against the list). The staff
+/// workspace's routes are in [`STAFF_ROUTES`], from which its router is built.
+pub const PUBLIC_ROUTES: &[RouteInfo] = &[
+    RouteInfo::public("GET", "/"),
+    RouteInfo::public("GET", "/projects"),
+    RouteInfo::public("GET", "/projects.csv"),
+    RouteInfo::public("GET", "/projects.json"),
+    RouteInfo::public("GET", "/projects.xlsx"),
+    RouteInfo::public("GET", "/projects/{identifier}"),
+    RouteInfo::public("GET", "/partners"),
+    RouteInfo::public("GET", "/partners/{key}"),
+    RouteInfo::public("GET", "/countries/{alpha2}"),
+    RouteInfo::public("GET", "/policy-areas/{code}"),
+    RouteInfo::public("GET", "/partnerships"),
+    RouteInfo::public("GET", "/partnerships/{key}"),
+    RouteInfo::public("GET", "/funding"),
+    RouteInfo::public("GET", "/contact"),
+    RouteInfo::public("POST", "/contact"),
+    RouteInfo::public("GET", "/contact/thanks"),
+    RouteInfo::public("GET", "/assets/style.css"),
+];
+
+/// Every route of the application, public and staff, with who may use it.
+pub fn routes() -> Vec<RouteInfo> {
+    PUBLIC_ROUTES.iter().chain(STAFF_ROUTES).copied().collect()
+}
+
 /// The portal's router.
 pub fn app(state: AppState) -> Router {
+    let staff_router = staff::router(&state);
     Router::new()
         .route("/", get(pages::home))
         .route("/projects", get(explorer::projects))
@@ -91,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .route("/contact", get(inquiry::form).post(inquiry::send))
         .route("/contact/thanks", get(inquiry::thanks))
         .route("/assets/style.css", get(pages::stylesheet))
+        .merge(staff_router)
         .fallback(pages::not_found)
         .with_state(state)
         // Inside the header layers, so that error pages too come in the request's language.

@@ -74,6 +74,34 @@ fn environment() -> &'static Environment<'static> {
                 "contact_thanks.html",
                 include_str!("../templates/contact_thanks.html"),
             ),
+            (
+                "staff_base.html",
+                include_str!("../templates/staff_base.html"),
+            ),
+            (
+                "staff_login.html",
+                include_str!("../templates/staff_login.html"),
+            ),
+            (
+                "staff_password.html",
+                include_str!("../templates/staff_password.html"),
+            ),
+            (
+                "staff_inquiries.html",
+                include_str!("../templates/staff_inquiries.html"),
+            ),
+            (
+                "staff_inquiry.html",
+                include_str!("../templates/staff_inquiry.html"),
+            ),
+            (
+                "staff_audit.html",
+                include_str!("../templates/staff_audit.html"),
+            ),
+            (
+                "staff_users.html",
+                include_str!("../templates/staff_users.html"),
+            ),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.

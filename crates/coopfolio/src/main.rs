@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,6 +61,9 @@ enum Command {
     /// Check an IATI file against the 2.03 schema (xmllint) and the IATI Standard ruleset;
     /// exit 1 when anything fails.
     Validate(ValidateArgs),
+    /// Staff accounts of the workspace under /staff.
+    #[command(subcommand)]
+    User(UserCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +186,30 @@ enum CodelistsCommand {
     List {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a staff account; the password is asked for on the terminal, without echo.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// viewer (reads everything), officer (also edits) or admin (also users, imports, settings).
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the staff accounts and their roles.
+    List,
+    /// Give a staff account another role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
     },
 }
 

@@ -8,5 +8,6 @@ mod inquiry;
 mod map;
 mod search;
 mod session;
+mod staff;
 mod story;
 mod support;

@@ -18,6 +18,7 @@ mod inquiry;
 mod languages;
 mod map;
 mod security;
+mod staff;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
