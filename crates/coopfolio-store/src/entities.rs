@@ -836,6 +836,34 @@ impl Store {
             .collect())
     }
 
+    /// The partners that IATI organisation identifiers name, as identifier → partner key, for
+    /// the identifiers that name a stored partner (the first by key when several share one).
+    pub async fn partner_keys_for_refs(
+        &self,
+        references: &[String],
+    ) -> Result<BTreeMap<String, String>, StoreError> {
+        let mut keys = BTreeMap::new();
+        for chunk in references.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT iati_ref, key FROM partner WHERE iati_ref IN ({}) ORDER BY key",
+                placeholders.join(", ")
+            );
+            let rows: Vec<(String, String)> = dispatch!(&self.pool, Pool, pool => {
+                let mut query = sqlx::query_as(&sql);
+                for reference in chunk {
+                    query = query.bind(reference);
+                }
+                query.fetch_all(pool).await
+            })
+            .map_err(StoreError::query("finding partners by IATI identifier"))?;
+            for (reference, key) in rows {
+                keys.entry(reference).or_insert(key);
+            }
+        }
+        Ok(keys)
+    }
+
     /// The SQL condition on `activity a` that selects a scope's programmes and projects, with
     /// its bound values as `$1`, `$2`...; the organisation setting applies as in the explorer.
     async fn scope_condition(&self, scope: Scope<'_>) -> Result<(String, Vec<String>), StoreError> {

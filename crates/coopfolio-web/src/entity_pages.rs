@@ -63,8 +63,12 @@ pub(crate) fn contributor_href(code: &str, period: Period) -> String {
     if Rollups::bundled().target(code).is_some() {
         format!("/funding?period={period}#contributor-{code}")
     } else {
-        format!("/partners/{}", url_segment(code))
+        partner_href(code)
     }
+}
+
+pub(crate) fn partner_href(key: &str) -> String {
+    format!("/partners/{}", url_segment(key))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -102,7 +106,7 @@ pub async fn partners(
             .value
             .iter()
             .map(|partner| PartnerRow {
-                href: format!("/partners/{}", url_segment(&partner.key)),
+                href: partner_href(&partner.key),
                 name: partner.names.get(code).to_owned(),
                 group: group_label(&partner.group, code),
                 country: partner.country.as_deref().map(|c| country_link(c, code)),
@@ -430,7 +434,7 @@ pub async fn funding(
                 rank: contributor.rank,
                 anchor: format!("contributor-{}", contributor.code),
                 name: contributor.names.get(code).to_owned(),
-                href: (!rollup).then(|| format!("/partners/{}", url_segment(&contributor.code))),
+                href: (!rollup).then(|| partner_href(&contributor.code)),
                 value: format::millions(contributor.usd),
                 members: if rollup {
                     partners
@@ -442,7 +446,7 @@ pub async fn funding(
                         })
                         .map(|partner| Labelled {
                             label: partner.names.get(code).to_owned(),
-                            value: format!("/partners/{}", url_segment(&partner.key)),
+                            value: partner_href(&partner.key),
                         })
                         .collect()
                 } else {
@@ -694,7 +698,7 @@ fn partner_items(partners: &[PartnerLink], lang: &str) -> Vec<PartnerItem> {
         .map(|partner| PartnerItem {
             link: Link {
                 label: partner.names.get(lang).to_owned(),
-                href: Some(format!("/partners/{}", url_segment(&partner.key))),
+                href: Some(partner_href(&partner.key)),
             },
             group: group_label(&partner.group, lang),
         })

@@ -5,7 +5,7 @@
 //! [`middleware`] decides once per request and makes the answer reachable three ways: handlers
 //! take [`Lang`] as an extractor; the error page, which `WebError::into_response` renders
 //! without the request at hand, and the language switch in every page's header read it from a
-//! task-local value that lives as long as the request's handler runs.
+//! value scoped to the handler's future (`tokio::task_local!`), which lives as long as it runs.
 
 use std::convert::Infallible;
 
@@ -22,7 +22,7 @@ use crate::text::Lang;
 /// The cookie that keeps a visitor's choice.
 pub const COOKIE: &str = "lang";
 
-/// A year: the choice outlives the browser session, as visitors expect of a language switch.
+/// A year: the choice outlives closing the browser, as visitors expect of a language switch.
 const COOKIE_MAX_AGE_SECONDS: u32 = 365 * 24 * 60 * 60;
 
 /// One link of the language switch.
@@ -181,7 +181,7 @@ fn accept_language(header: &str) -> Option<Lang> {
                         .ok()
                         .and_then(|q| {
                             (q * rust_decimal::Decimal::from(1000))
-                                .round()
+                                .round_dp(0)
                                 .try_into()
                                 .ok()
                         })

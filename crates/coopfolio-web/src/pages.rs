@@ -61,10 +61,17 @@ pub async fn project(
     let project = state.store.project(&identifier).await?.ok_or_else(|| {
         WebError::NotFound(format!("{} {identifier}", text.get("no_such_project")))
     })?;
+    // Participating organisations that are stored partners link to their partner pages.
+    let references: Vec<String> = project
+        .participating_orgs
+        .iter()
+        .filter_map(|org| org.reference.clone())
+        .collect();
+    let partners = state.store.partner_keys_for_refs(&references).await?;
     Ok(Html(render::page(
         "project.html",
         text,
-        project_view(project, text.lang().code()),
+        project_view(project, text.lang().code(), &partners),
     )?))
 }
 
@@ -246,6 +253,8 @@ struct ShareView {
 struct OrgView {
     role: Option<String>,
     name: Option<String>,
+    /// The partner page, when the organisation is a stored partner.
+    href: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -266,7 +275,11 @@ struct TransactionView {
     receiver: Option<String>,
 }
 
-fn project_view(project: ProjectDetail, lang: &str) -> ProjectView {
+fn project_view(
+    project: ProjectDetail,
+    lang: &str,
+    partners: &std::collections::BTreeMap<String, String>,
+) -> ProjectView {
     // The title in the visitor's language (or without one) leads; the others follow.
     let preferred = project
         .titles
@@ -340,6 +353,11 @@ fn project_view(project: ProjectDetail, lang: &str) -> ProjectView {
             .participating_orgs
             .into_iter()
             .map(|org| OrgView {
+                href: org
+                    .reference
+                    .as_ref()
+                    .and_then(|reference| partners.get(reference))
+                    .map(|key| entity_pages::partner_href(key)),
                 role: codelist("OrganisationRole", org.role),
                 name: org.name.or(org.reference),
             })

@@ -81,8 +81,8 @@ fn agreement(key: &str, partner: &str, amount: &str, earmarking: Vec<Earmark>) -
 }
 
 async fn entity_queries(store: &Store) {
-    let mut session = store.begin_import("entities.xml", 1).await.unwrap();
-    session
+    let mut import = store.begin_import("entities.xml", 1).await.unwrap();
+    import
         .add_activity(activity(
             PROJECT,
             Vec::new(),
@@ -90,7 +90,7 @@ async fn entity_queries(store: &Store) {
         ))
         .await
         .unwrap();
-    session.commit(0).await.unwrap();
+    import.commit(0).await.unwrap();
 
     let partners = [
         // GB-GOV-1 is the funding organisation the activity names.

@@ -312,5 +312,23 @@ async fn pages_link_to_the_entities_they_mention() {
     let page = get(&store, &format!("/projects/{project}")).await.body;
     assert!(page.contains(&escaped("/countries/KE")));
     assert!(page.contains(&escaped("/policy-areas/")));
+    // Its funders that are stored partners link to their pages.
+    let detail = store.project(&project).await.unwrap().unwrap();
+    let references: Vec<String> = detail
+        .participating_orgs
+        .iter()
+        .filter_map(|org| org.reference.clone())
+        .collect();
+    let partners = store.partner_keys_for_refs(&references).await.unwrap();
+    assert!(
+        !partners.is_empty(),
+        "the demo names its partners as funders"
+    );
+    for key in partners.values() {
+        assert!(
+            page.contains(&escaped(&format!("/partners/{key}"))),
+            "{key}"
+        );
+    }
     store.close().await;
 }
