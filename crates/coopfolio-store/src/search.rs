@@ -39,10 +39,14 @@ pub(crate) fn matching_condition(backend: Backend, placeholder: &str) -> String 
         Backend::Sqlite => format!(
             "a.id IN (SELECT rowid FROM activity_search WHERE activity_search MATCH {placeholder})"
         ),
+        // Each word may be in a different narrative of the activity (a title in English, a
+        // description in French), so the words are matched one by one: no word of the query
+        // may lack a narrative that holds it.
         Backend::Postgres => format!(
-            "a.id IN (SELECT n.activity_id FROM activity_narrative n \
-             WHERE to_tsvector('simple', translate(n.text, '{ACCENTED}', '{FOLDED}')) \
-             @@ to_tsquery('simple', translate({placeholder}, '{ACCENTED}', '{FOLDED}')))"
+            "NOT EXISTS (SELECT 1 FROM unnest(string_to_array({placeholder}, ' & ')) AS w (query) \
+             WHERE NOT EXISTS (SELECT 1 FROM activity_narrative n WHERE n.activity_id = a.id \
+             AND to_tsvector('simple', translate(n.text, '{ACCENTED}', '{FOLDED}')) \
+             @@ to_tsquery('simple', translate(w.query, '{ACCENTED}', '{FOLDED}'))))"
         ),
     }
 }
