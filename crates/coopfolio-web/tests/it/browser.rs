@@ -49,6 +49,33 @@ async fn a_visitor_filters_the_explorer_and_opens_a_project() {
     assert_eq!(browser.value("#filter-status").await, "2");
     browser.screenshot("filtered").await;
 
+    // The CSV link of this view downloads exactly its rows, in its order.
+    let csv_link = browser
+        .find("p.downloads a[href*='.csv']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("a CSV link");
+    assert!(csv_link.contains("region=africa") && csv_link.contains("status=2"));
+    let csv = browser.fetch(&csv_link).await;
+    let mut lines = csv.lines().filter(|line| !line.starts_with('#'));
+    assert!(lines.next().expect("a header").starts_with("identifier,"));
+    let downloaded: Vec<String> = lines
+        .map(|line| line.split(',').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(downloaded.len() as u64, filtered, "one row per match");
+    let mut shown = Vec::new();
+    for cell in browser.find_all("table.projects tbody tr td small").await {
+        shown.push(cell.text().await.unwrap());
+    }
+    assert!(!shown.is_empty());
+    assert_eq!(
+        downloaded[..shown.len()],
+        shown[..],
+        "the page's rows lead the file"
+    );
+
     let identifier = browser.text("table.projects tbody tr td small").await;
     let first = browser.find("table.projects tbody tr td a").await;
     let title = first.text().await.unwrap();
@@ -80,6 +107,61 @@ async fn a_visitor_filters_the_explorer_and_opens_a_project() {
         african.iter().any(|name| page.contains(name)),
         "no African country among {african:?} on the page"
     );
+    browser.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_switch_turns_the_home_page_french() {
+    let Some(mut browser) = Browser::start("language").await else {
+        return;
+    };
+    browser.visit("/").await;
+    browser.wait_for("section.biennium").await;
+    let english = browser.text("h1").await;
+    assert_eq!(
+        browser
+            .find("html")
+            .await
+            .attr("lang")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("en")
+    );
+    browser.click("nav.languages a[hreflang='fr']").await;
+    browser.wait_for_path(|path| path.contains("lang=fr")).await;
+    browser.wait_for("section.biennium").await;
+    browser.screenshot("home-french").await;
+    assert_eq!(
+        browser
+            .find("html")
+            .await
+            .attr("lang")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("fr")
+    );
+    let french = browser.text("h1").await;
+    assert_ne!(french, english);
+    assert!(browser
+        .text("main")
+        .await
+        .contains("Contributions volontaires"));
+    // The cookie keeps French on the next page, with no `lang` in its address.
+    browser.visit("/projects").await;
+    browser.wait_for("#result-count").await;
+    assert_eq!(
+        browser
+            .find("html")
+            .await
+            .attr("lang")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("fr")
+    );
+    browser.screenshot("explorer-french").await;
     browser.finish().await;
 }
 

@@ -127,6 +127,35 @@ impl Browser {
             .unwrap_or_else(|error| panic!("opening {url}: {error}"));
     }
 
+    /// GETs `path` from the portal over plain HTTP, outside the browser, and returns the body:
+    /// for downloads, which a headless browser saves to disk instead of showing.
+    pub async fn fetch(&self, path: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = self.base_url.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connecting to the portal");
+        let request = format!("GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.expect("sending");
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.expect("reading");
+        let response = String::from_utf8(response).expect("UTF-8");
+        let (head, body) = response.split_once("\r\n\r\n").expect("a response");
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "{head}"
+        );
+        body.to_owned()
+    }
+
+    /// Every element `css` selects on the page now shown, in document order.
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("finding {css}: {error}"))
+    }
+
     /// The path and query of the page now shown.
     pub async fn path(&self) -> String {
         let url = self.client.current_url().await.expect("the current URL");
