@@ -220,6 +220,16 @@ impl ActivityExport<'_> {
             }
         })
         .map_err(StoreError::query(operation))?;
+        let rows = rows
+            .into_iter()
+            .map(|(id, identifier, xml)| {
+                Ok((
+                    id,
+                    identifier,
+                    xml.map(crate::import::unpack_raw_xml).transpose()?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let Some(last) = rows.last() else {
             self.finished = true;
             return Ok(None);

@@ -733,12 +733,15 @@ impl Store {
     /// so that a programme and its projects are never both summed.
     pub async fn portfolio_budget(&self, period: Period) -> Result<Figure<Decimal>, StoreError> {
         let operation = "computing the portfolio budget";
+        // A budget's ledger entry is dated with its period start (both import paths), so the
+        // condition on `l.date` selects the same entries as the one on `b.period_start` and
+        // lets the budget entries' date index (migration 0010) read only the period's.
         let organisation = self.setting(ORGANISATION_REF).await?;
         let mut sql = "SELECT a.id, a.iati_identifier, b.type, b.period_start, CAST(l.usd_amount AS TEXT), \
              l.conversion_status, CAST(l.amount AS TEXT), l.currency, l.rate_source \
              FROM ledger_entry l JOIN budget b ON b.id = l.source_id JOIN activity a ON a.id = l.activity_id \
-             WHERE l.kind = 'budget' AND l.source_table = 'budget' AND b.period_start >= $1 \
-             AND b.period_start < $2 AND NOT EXISTS (SELECT 1 FROM related_activity r \
+             WHERE l.kind = 'budget' AND l.source_table = 'budget' AND l.date >= $1 AND l.date < $2 \
+             AND b.period_start >= $1 AND b.period_start < $2 AND NOT EXISTS (SELECT 1 FROM related_activity r \
              JOIN activity parent ON parent.iati_identifier = r.iati_identifier \
              WHERE r.activity_id = a.id AND r.type = '1')"
             .to_owned();

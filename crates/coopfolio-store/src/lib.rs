@@ -50,7 +50,7 @@ use sqlx::sqlite::{
 use sqlx::Connection;
 
 pub use error::StoreError;
-pub use import::{ImportRunSummary, ImportSession};
+pub use import::{unpack_raw_xml, ImportRunSummary, ImportSession};
 pub use partnership::{PartnershipRecords, PartnershipSummary};
 pub use rates::{parse_rates_csv, Converter, RatesFileError, StoredRate};
 pub use runs::{ImportRun, StoredDiagnostic};
@@ -243,7 +243,9 @@ impl Store {
                 .fetch_optional(pool)
                 .await
         })
-        .map_err(StoreError::query("reading an activity's XML"))
+        .map_err(StoreError::query("reading an activity's XML"))?
+        .map(import::unpack_raw_xml)
+        .transpose()
     }
 
     /// Closes every connection, waiting for those in use to be returned.
