@@ -12,6 +12,14 @@ pub(crate) fn utc_now() -> String {
     format_utc(since_epoch.as_millis() as i64)
 }
 
+/// Now, in milliseconds since 1970 (UTC).
+pub(crate) fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|since| since.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 pub(crate) fn format_utc(millis: i64) -> String {
     let days = millis.div_euclid(86_400_000);
     let millis_of_day = millis.rem_euclid(86_400_000);

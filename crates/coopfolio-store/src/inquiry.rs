@@ -122,6 +122,10 @@ impl Store {
                     .await
                     .map_err(StoreError::query(operation))?;
             }
+            // The officers hear of it through the outbox, written in this transaction so that
+            // an inquiry is never stored without its notice, nor a notice sent for none.
+            let (subject, body) = crate::outbox::inquiry_notice(&reference, inquiry);
+            crate::outbox::notify_officers!(tx, &reference, &subject, &body, operation)?;
             tx.commit().await.map_err(StoreError::query(operation))?;
             Ok(reference)
         })

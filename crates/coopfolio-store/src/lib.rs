@@ -27,6 +27,8 @@ pub mod figures;
 mod import;
 pub mod inquiry;
 mod map;
+pub mod outbox;
+pub mod import_job;
 pub mod partnership;
 pub mod pipeline;
 pub mod portal;

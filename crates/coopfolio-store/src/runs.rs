@@ -113,12 +113,22 @@ impl Store {
         &self,
         import_run_id: i64,
     ) -> Result<Vec<StoredDiagnostic>, StoreError> {
+        self.diagnostics_up_to(import_run_id, i64::MAX).await
+    }
+
+    /// The diagnostics of an import run whose id is at most `last_id`, in order.
+    pub(crate) async fn diagnostics_up_to(
+        &self,
+        import_run_id: i64,
+        last_id: i64,
+    ) -> Result<Vec<StoredDiagnostic>, StoreError> {
         let rows: Vec<DiagnosticRow> = dispatch!(&self.pool, Pool, pool => {
             sqlx::query_as(
                 "SELECT id, import_run_id, severity, code, message, file, line, \"column\", path, \
-                 record FROM diagnostic WHERE import_run_id = $1 ORDER BY id",
+                 record FROM diagnostic WHERE import_run_id = $1 AND id <= $2 ORDER BY id",
             )
             .bind(import_run_id)
+            .bind(last_id)
             .fetch_all(pool)
             .await
         })

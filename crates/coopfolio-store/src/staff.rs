@@ -70,6 +70,8 @@ pub struct StaffAccount {
     pub created_at: String,
     /// While set and in the future, the account is locked out after too many failed logins.
     pub locked_until: Option<String>,
+    /// While set, the account is disabled: it cannot log in and has no sessions.
+    pub disabled_at: Option<String>,
 }
 
 /// The limits of logging in and of a session. The defaults suit an office: five wrong
@@ -202,6 +204,46 @@ macro_rules! write_audit {
 #[allow(unused_imports)]
 pub(crate) use write_audit;
 
+/// True for a row of `staff_user` when some other enabled administrator exists: the condition
+/// that keeps the last administrator from being demoted or disabled. It sits in the UPDATE
+/// itself, so that the check and the change are one statement.
+const ANOTHER_ADMIN: &str = "EXISTS (SELECT 1 FROM staff_user other WHERE other.role = 'admin' \
+    AND other.disabled_at IS NULL AND other.id <> staff_user.id)";
+
+/// On PostgreSQL, locks the enabled administrators' rows until the transaction ends. Two
+/// administrators demoting each other at once would otherwise each see the other still in
+/// place under READ COMMITTED; with the lock, the second waits and then sees the first's
+/// change. SQLite runs one writer at a time, so the UPDATE's own condition is enough there.
+macro_rules! lock_admins {
+    ($transaction:expr, $backend:expr, $operation:expr) => {{
+        if $backend == $crate::Backend::Postgres {
+            sqlx::query("SELECT id FROM staff_user WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE")
+                .execute(&mut *$transaction)
+                .await
+                .map_err(StoreError::query($operation))?;
+        }
+        Ok::<(), StoreError>(())
+    }};
+}
+
+/// Removes sessions past their lifetime and login attempts older than `$window_start` on a
+/// transaction of either backend.
+macro_rules! prune_sessions_and_attempts {
+    ($transaction:expr, $now:expr, $window_start:expr, $operation:expr) => {{
+        sqlx::query("DELETE FROM staff_session WHERE expires_at <= $1")
+            .bind($now)
+            .execute(&mut *$transaction)
+            .await
+            .map_err(StoreError::query($operation))?;
+        sqlx::query("DELETE FROM login_attempt WHERE at < $1")
+            .bind($window_start)
+            .execute(&mut *$transaction)
+            .await
+            .map_err(StoreError::query($operation))?;
+        Ok::<(), StoreError>(())
+    }};
+}
+
 /// Inserts a login attempt on a transaction of either backend.
 macro_rules! insert_login_attempt {
     ($transaction:expr, $address:expr, $email:expr, $at:expr, $succeeded:expr, $operation:expr) => {
@@ -275,6 +317,7 @@ impl Store {
             role,
             created_at: now,
             locked_until: None,
+            disabled_at: None,
         })
     }
 
@@ -282,7 +325,7 @@ impl Store {
     pub async fn staff_users(&self) -> Result<Vec<StaffAccount>, StoreError> {
         let rows: Vec<AccountRow> = dispatch!(&self.pool, Pool, pool => {
             sqlx::query_as(
-                "SELECT id, email, role, created_at, locked_until FROM staff_user ORDER BY email",
+                "SELECT id, email, role, created_at, locked_until, disabled_at FROM staff_user ORDER BY email",
             )
             .fetch_all(pool)
             .await
@@ -311,15 +354,26 @@ impl Store {
             let Some(before) = before else {
                 return Err(StoreError::NotFound { what: "staff user", key: email.clone() });
             };
-            let row: AccountRow = sqlx::query_as(
+            if before == Role::Admin.code() && role != Role::Admin {
+                lock_admins!(transaction, self.backend(), operation)?;
+            }
+            let row: Option<AccountRow> = sqlx::query_as(&format!(
                 "UPDATE staff_user SET role = $1 WHERE email = $2 \
-                 RETURNING id, email, role, created_at, locked_until",
-            )
+                 AND ($1 = 'admin' OR {ANOTHER_ADMIN}) \
+                 RETURNING id, email, role, created_at, locked_until, disabled_at"
+            ))
             .bind(role.code())
             .bind(&email)
-            .fetch_one(&mut *transaction)
+            .fetch_optional(&mut *transaction)
             .await
             .map_err(StoreError::query(operation))?;
+            let Some(row) = row else {
+                // Rolled back here rather than on drop: SQLite keeps the write lock the UPDATE
+                // took until the rollback runs, and a dropped transaction's waits for the
+                // connection's next use, which would leave other writers "database is locked".
+                transaction.rollback().await.map_err(StoreError::query(operation))?;
+                return Err(last_admin_error());
+            };
             write_audit!(transaction, &AuditRecord {
                 actor,
                 entity_kind: "user",
@@ -372,7 +426,7 @@ impl Store {
 
         let user: Option<LoginRow> = dispatch!(&self.pool, Pool, pool => {
             sqlx::query_as(
-                "SELECT id, email, role, created_at, locked_until, password_hash, failed_logins \
+                "SELECT id, email, role, created_at, locked_until, disabled_at, password_hash, failed_logins \
                  FROM staff_user WHERE email = $1",
             )
             .bind(&email)
@@ -400,7 +454,9 @@ impl Store {
             .as_ref()
             .map(|user| user.password_hash.clone())
             .unwrap_or_else(|| stand_in_hash().to_owned());
-        let matches = verify_password(password.to_owned(), stored_hash).await? && user.is_some();
+        // A disabled account is refused like a wrong password, after the same hashing work.
+        let matches = verify_password(password.to_owned(), stored_hash).await?
+            && user.as_ref().is_some_and(|user| user.disabled_at.is_none());
         let Some(user) = user else {
             self.record_login_attempt(address, &email, &now, false)
                 .await?;
@@ -462,19 +518,16 @@ impl Store {
             .execute(&mut *transaction)
             .await
             .map_err(StoreError::query(operation))?;
-            // Sessions that ended are removed here, a moment when the table is written anyway.
-            sqlx::query("DELETE FROM staff_session WHERE expires_at <= $1")
-                .bind(&now)
-                .execute(&mut *transaction)
-                .await
-                .map_err(StoreError::query(operation))?;
+            // Sessions that ended, and attempts older than the rate limit's window, are removed
+            // here, a moment when the tables are written anyway.
+            prune_sessions_and_attempts!(transaction, &now, &window_start, operation)?;
             insert_login_attempt!(transaction, address, &email, &now, true, operation)?;
             transaction.commit().await.map_err(StoreError::query(operation))
         })?;
         Ok(LoginOutcome::Opened(OpenedSession {
             token,
             csrf_token,
-            account: account((user.id, user.email, user.role, user.created_at, None))?,
+            account: account((user.id, user.email, user.role, user.created_at, None, None))?,
         }))
     }
 
@@ -491,7 +544,8 @@ impl Store {
             sqlx::query_as(
                 "SELECT u.id, u.email, u.role, u.created_at, u.locked_until, s.csrf_token, \
                  s.last_seen_at, s.expires_at FROM staff_session s \
-                 JOIN staff_user u ON u.id = s.user_id WHERE s.token_hash = $1",
+                 JOIN staff_user u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
             )
             .bind(&hash)
             .fetch_optional(pool)
@@ -532,6 +586,7 @@ impl Store {
                 row.role,
                 row.created_at,
                 row.locked_until,
+                None,
             ))?,
         }))
     }
@@ -696,7 +751,112 @@ impl Store {
     }
 }
 
-type AccountRow = (i64, String, String, String, Option<String>);
+impl Store {
+    /// Disables or enables an account. Disabling ends every session of the account at once and
+    /// keeps it from logging in; the last enabled administrator cannot be disabled, so that
+    /// someone can always manage the workspace.
+    pub async fn set_staff_disabled(
+        &self,
+        email: &str,
+        disabled: bool,
+        actor: &str,
+    ) -> Result<StaffAccount, StoreError> {
+        let email = email.trim().to_lowercase();
+        let operation = if disabled {
+            "disabling a staff user"
+        } else {
+            "enabling a staff user"
+        };
+        let now = clock::utc_now();
+        let backend = self.backend();
+        let row: AccountRow = dispatch!(&self.pool, Pool, pool => {
+            let mut transaction = pool.begin().await.map_err(StoreError::query(operation))?;
+            let before: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT role, disabled_at FROM staff_user WHERE email = $1")
+                    .bind(&email)
+                    .fetch_optional(&mut *transaction)
+                    .await
+                    .map_err(StoreError::query(operation))?;
+            let Some((role, disabled_before)) = before else {
+                return Err(StoreError::NotFound { what: "staff user", key: email.clone() });
+            };
+            if disabled && role == Role::Admin.code() {
+                lock_admins!(transaction, backend, operation)?;
+            }
+            let row: Option<AccountRow> = sqlx::query_as(&format!(
+                "UPDATE staff_user SET disabled_at = $1 WHERE email = $2 \
+                 AND ($1 IS NULL OR role <> 'admin' OR {ANOTHER_ADMIN}) \
+                 RETURNING id, email, role, created_at, locked_until, disabled_at"
+            ))
+            .bind(disabled.then_some(now.as_str()))
+            .bind(&email)
+            .fetch_optional(&mut *transaction)
+            .await
+            .map_err(StoreError::query(operation))?;
+            let Some(row) = row else {
+                // Rolled back here rather than on drop: SQLite keeps the write lock the UPDATE
+                // took until the rollback runs, and a dropped transaction's waits for the
+                // connection's next use, which would leave other writers "database is locked".
+                transaction.rollback().await.map_err(StoreError::query(operation))?;
+                return Err(last_admin_error());
+            };
+            if disabled {
+                sqlx::query("DELETE FROM staff_session WHERE user_id = $1")
+                    .bind(row.0)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(StoreError::query(operation))?;
+            }
+            write_audit!(transaction, &AuditRecord {
+                actor,
+                entity_kind: "user",
+                entity_key: &email,
+                action: if disabled { "disable" } else { "enable" },
+                before: Some(json!({ "disabled_at": disabled_before })),
+                after: Some(json!({ "disabled_at": row.5 })),
+            }, operation)?;
+            transaction.commit().await.map_err(StoreError::query(operation))?;
+            Ok::<AccountRow, StoreError>(row)
+        })?;
+        account(row)
+    }
+
+    /// Removes what no longer serves: sessions past their lifetime and login attempts older
+    /// than the rate limit's window. Logging in does this too; a periodic call keeps the
+    /// tables small on a server where no one logs in for a long time.
+    pub async fn prune_staff_records(&self, policy: &LoginPolicy) -> Result<(), StoreError> {
+        let operation = "removing ended sessions and old login attempts";
+        let now_millis = now_millis();
+        let now = clock::format_utc(now_millis);
+        let window_start = clock::format_utc(now_millis - millis(policy.address_window));
+        dispatch!(&self.pool, Pool, pool => {
+            let mut transaction = pool.begin().await.map_err(StoreError::query(operation))?;
+            prune_sessions_and_attempts!(transaction, &now, &window_start, operation)?;
+            transaction.commit().await.map_err(StoreError::query(operation))
+        })
+    }
+
+    /// How many login attempts are kept, for the tests of the pruning.
+    pub async fn login_attempt_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_attempt")
+                .fetch_one(pool)
+                .await
+        })
+        .map_err(StoreError::query("counting login attempts"))?;
+        Ok(count.max(0) as u64)
+    }
+}
+
+/// What refusing to leave the workspace without an administrator looks like.
+fn last_admin_error() -> StoreError {
+    StoreError::Invalid {
+        field: "role",
+        message: "this is the last enabled administrator; make another account an administrator first".to_owned(),
+    }
+}
+
+type AccountRow = (i64, String, String, String, Option<String>, Option<String>);
 type AuditRow = (
     String,
     String,
@@ -714,6 +874,7 @@ struct LoginRow {
     role: String,
     created_at: String,
     locked_until: Option<String>,
+    disabled_at: Option<String>,
     password_hash: String,
     failed_logins: i64,
 }
@@ -731,7 +892,7 @@ struct SessionRow {
 }
 
 fn account(
-    (id, email, role, created_at, locked_until): AccountRow,
+    (id, email, role, created_at, locked_until, disabled_at): AccountRow,
 ) -> Result<StaffAccount, StoreError> {
     let role = Role::from_code(&role).ok_or_else(|| StoreError::InvalidStoredValue {
         operation: "reading a staff user",
@@ -743,6 +904,7 @@ fn account(
         role,
         created_at,
         locked_until,
+        disabled_at,
     })
 }
 

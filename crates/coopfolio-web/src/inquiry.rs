@@ -123,7 +123,13 @@ pub async fn send(
     }
 
     let reference = match checked {
-        Some(inquiry) => state.store.receive_inquiry(&inquiry).await?,
+        Some(inquiry) => {
+            let reference = state.store.receive_inquiry(&inquiry).await?;
+            // The officers' notices are in the outbox already; a mail server, if there is
+            // one, gets them now rather than at the next periodic round.
+            crate::mail::deliver_soon(&state);
+            reference
+        }
         None => decoy_reference(),
     };
     Ok(Redirect::to(&format!("/contact/thanks?reference={reference}")).into_response())

@@ -17,6 +17,7 @@ mod explorer;
 mod format;
 mod inquiry;
 mod language;
+mod mail;
 mod map;
 mod pages;
 mod query;
@@ -26,6 +27,7 @@ mod text;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::http::header::{self, HeaderValue};
 use axum::routing::get;
@@ -36,6 +38,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::WebError;
 pub use inquiry::{MESSAGE_MAX_CHARS, SEND_LIMIT};
+pub use mail::{
+    deliver_outbox, run_background, Delivery, MailSettingError, Mailer, SmtpSettings,
+};
+pub use staff::imports::{IatiImporter, ImportedFile, UPLOAD_LIMIT_BYTES};
 pub use staff::{Access, RouteInfo, STAFF_ROUTES};
 
 /// The script and style rules every page obeys: nothing inline, nothing from elsewhere; SVG
@@ -55,6 +61,12 @@ pub struct AppState {
     /// The server sits behind a reverse proxy that sets `X-Forwarded-For` and
     /// `X-Forwarded-Host`, so those name the client and the public host (see `client.rs`).
     pub behind_proxy: bool,
+    /// The mail server new inquiries' notices go to; without one they wait in the outbox.
+    pub mailer: Option<Arc<Mailer>>,
+    /// What imports uploaded IATI files; without it the imports page only lists past runs.
+    pub importer: Option<Arc<dyn IatiImporter>>,
+    /// The largest upload the imports page takes, all files together.
+    pub upload_limit_bytes: u64,
 }
 
 impl AppState {
@@ -62,6 +74,33 @@ impl AppState {
         AppState {
             store,
             behind_proxy: false,
+            mailer: None,
+            importer: None,
+            upload_limit_bytes: UPLOAD_LIMIT_BYTES,
+        }
+    }
+
+    /// The same state, delivering notices through `mailer`.
+    pub fn with_mailer(self, mailer: Mailer) -> AppState {
+        AppState {
+            mailer: Some(Arc::new(mailer)),
+            ..self
+        }
+    }
+
+    /// The same state, importing uploaded files with `importer`.
+    pub fn with_importer(self, importer: Arc<dyn IatiImporter>) -> AppState {
+        AppState {
+            importer: Some(importer),
+            ..self
+        }
+    }
+
+    /// The same state, taking uploads up to `bytes` in all.
+    pub fn with_upload_limit(self, bytes: u64) -> AppState {
+        AppState {
+            upload_limit_bytes: bytes,
+            ..self
         }
     }
 
@@ -105,6 +144,7 @@ pub fn routes() -> Vec<RouteInfo> {
 /// The portal's router.
 pub fn app(state: AppState) -> Router {
     let staff_router = staff::router(&state);
+    let upload_router = staff::upload_router(&state);
     Router::new()
         .route("/", get(pages::home))
         .route("/projects", get(explorer::projects))
@@ -123,11 +163,14 @@ pub fn app(state: AppState) -> Router {
         .route("/contact/thanks", get(inquiry::thanks))
         .route("/assets/style.css", get(pages::stylesheet))
         .merge(staff_router)
+        // The body limit wraps the routes above; the upload route, merged below it, streams
+        // its body to disk and keeps a limit of its own.
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .merge(upload_router)
         .fallback(pages::not_found)
         .with_state(state)
         // Inside the header layers, so that error pages too come in the request's language.
         .layer(axum::middleware::from_fn(language::middleware))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         // The header layers come last so that they wrap everything above, the body limit's
         // own refusals and the fallback included.
         .layer(SetResponseHeaderLayer::overriding(

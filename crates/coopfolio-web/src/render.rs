@@ -102,6 +102,18 @@ fn environment() -> &'static Environment<'static> {
                 "staff_users.html",
                 include_str!("../templates/staff_users.html"),
             ),
+            (
+                "staff_outbox.html",
+                include_str!("../templates/staff_outbox.html"),
+            ),
+            (
+                "staff_imports.html",
+                include_str!("../templates/staff_imports.html"),
+            ),
+            (
+                "staff_import.html",
+                include_str!("../templates/staff_import.html"),
+            ),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.

@@ -11,7 +11,10 @@
 
 mod account;
 mod audit;
+pub mod imports;
 mod inquiries;
+mod outbox;
+mod users;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
@@ -87,7 +90,19 @@ pub const STAFF_ROUTES: &[RouteInfo] = &[
     staff("GET", "/staff/audit", Role::Viewer),
     staff("GET", "/staff/users", Role::Admin),
     staff("POST", "/staff/users/role", Role::Admin),
+    staff("POST", "/staff/users/add", Role::Admin),
+    staff("POST", "/staff/users/disable", Role::Admin),
+    staff("POST", "/staff/users/enable", Role::Admin),
+    staff("GET", "/staff/outbox", Role::Admin),
+    staff("GET", "/staff/imports", Role::Admin),
+    staff("POST", UPLOAD_PATH, Role::Admin),
+    staff("GET", "/staff/import", Role::Admin),
 ];
+
+/// The one route that takes a file upload: it streams its body to disk under a limit of its
+/// own instead of the site's small one, and its form carries the CSRF token in the query
+/// string, since the guard does not read a multipart body.
+pub const UPLOAD_PATH: &str = "/staff/imports/upload";
 
 /// The handler of each route in [`STAFF_ROUTES`], by method and path.
 fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
@@ -107,16 +122,36 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", "/staff/audit") => get(audit::audit_log),
         ("GET", "/staff/users") => get(audit::users),
         ("POST", "/staff/users/role") => post(audit::set_role),
+        ("POST", "/staff/users/add") => post(users::add_user),
+        ("POST", "/staff/users/disable") => post(users::disable_user),
+        ("POST", "/staff/users/enable") => post(users::enable_user),
+        ("GET", "/staff/outbox") => get(outbox::outbox),
+        ("GET", "/staff/imports") => get(imports::imports),
+        ("POST", UPLOAD_PATH) => post(imports::upload),
+        ("GET", "/staff/import") => get(imports::import_job),
         // The table and this match are side by side; a route in one and not the other is a
         // bug the first test that builds the router finds.
         _ => panic!("no handler for {method} {path}"),
     }
 }
 
-/// The staff workspace's routes, each behind the guard its access needs.
+/// The staff workspace's routes, each behind the guard its access needs, all but the upload
+/// route (see [`upload_router`]).
 pub fn router(state: &AppState) -> Router<AppState> {
+    routes_where(state, |route| route.path != UPLOAD_PATH)
+}
+
+/// The upload route alone, behind its guard, with the body limit of uploads: the caller merges
+/// it outside the site's small limit.
+pub fn upload_router(state: &AppState) -> Router<AppState> {
+    let limit = usize::try_from(state.upload_limit_bytes).unwrap_or(usize::MAX);
+    routes_where(state, |route| route.path == UPLOAD_PATH)
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+}
+
+fn routes_where(state: &AppState, wanted: impl Fn(&RouteInfo) -> bool) -> Router<AppState> {
     let mut router = Router::new();
-    for route in STAFF_ROUTES {
+    for route in STAFF_ROUTES.iter().filter(|route| wanted(route)) {
         let mut method_router = handler(route.method, route.path);
         if let Access::Staff(role) = route.access {
             method_router = method_router.route_layer(from_fn_with_state(
@@ -232,6 +267,27 @@ async fn authorize(
                 "This request came from another site and was refused.".to_owned(),
             ));
         }
+        // An upload is not read here: its body may be hundreds of megabytes, streamed to disk
+        // by the handler. Its token comes in the header or the query string instead.
+        let multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("multipart/form-data"));
+        if parts.uri.path() == UPLOAD_PATH && multipart {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| {
+                    let query = Bytes::from(parts.uri.query().unwrap_or_default().to_owned());
+                    form_field(&query, CSRF_FIELD)
+                });
+            check_csrf(sent, &user.session.csrf_token)?;
+            parts.extensions.insert(user);
+            return Ok(Request::from_parts(parts, body));
+        }
         let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT_BYTES)
             .await
             .map_err(|_| WebError::TooLarge)?;
@@ -241,20 +297,26 @@ async fn authorize(
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned)
             .or_else(|| form_field(&bytes, CSRF_FIELD));
-        let expected = &user.session.csrf_token;
-        if !sent.is_some_and(|sent| constant_time_equal(sent.as_bytes(), expected.as_bytes())) {
-            return Err(WebError::Forbidden(
-                "The form had expired or did not come from this workspace; nothing was changed. \
-                 Go back, reload the page and try again."
-                    .to_owned(),
-            ));
-        }
+        check_csrf(sent, &user.session.csrf_token)?;
         Body::from(bytes)
     } else {
         body
     };
     parts.extensions.insert(user);
     Ok(Request::from_parts(parts, body))
+}
+
+/// Refuses a request whose CSRF token is missing or not the session's.
+fn check_csrf(sent: Option<String>, expected: &str) -> Result<(), WebError> {
+    if sent.is_some_and(|sent| constant_time_equal(sent.as_bytes(), expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "The form had expired or did not come from this workspace; nothing was changed. \
+             Go back, reload the page and try again."
+                .to_owned(),
+        ))
+    }
 }
 
 /// The session token from the request's cookies, if it has one.

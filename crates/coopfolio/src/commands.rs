@@ -50,7 +50,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let result = match cli.command {
         Command::Demo(args) => demo(&store, args).await,
         Command::Report(args) => report(&store, args).await,
-        Command::Serve(args) => serve(&store, args.bind, args.behind_proxy).await,
+        Command::Serve(args) => {
+            let mail = match (args.smtp_url, args.mail_from) {
+                (Some(url), Some(from)) => Some(coopfolio_web::SmtpSettings { url: url.0, from }),
+                _ => None,
+            };
+            let options = ServeOptions {
+                behind_proxy: args.behind_proxy,
+                mail,
+                upload_limit_bytes: args.upload_limit_mb.saturating_mul(1024 * 1024),
+            };
+            serve(&store, args.bind, options).await
+        }
         Command::Rates(RatesCommand::Import { file, source }) => {
             rates_import(&store, &file, source).await
         }
@@ -68,18 +79,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     result
 }
 
-/// The bundled codelists, with any that `codelists update` stored in the database in their place.
-async fn codelists_in_use(store: &Store) -> anyhow::Result<Arc<Codelists>> {
-    let overrides = store
-        .codelist_overrides()
-        .await
-        .context("reading updated codelists")?;
-    if overrides.is_empty() {
-        return Ok(Codelists::bundled());
-    }
-    let codelists = Codelists::with_overrides(&overrides).context("reading updated codelists")?;
-    Ok(Arc::new(codelists))
-}
+use coopfolio::import::codelists_in_use;
 
 async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let codelists = codelists_in_use(store).await?;
@@ -116,19 +116,75 @@ async fn demo(store: &Store, args: DemoArgs) -> anyhow::Result<ExitCode> {
     print_report(store, period).await?;
     if !args.load_only {
         println!();
-        serve(store, args.bind, false).await?;
+        serve(store, args.bind, ServeOptions::default()).await?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Serves the portal on `bind` until Ctrl-C.
-async fn serve(store: &Store, bind: SocketAddr, behind_proxy: bool) -> anyhow::Result<ExitCode> {
+/// A setting whose value is a secret, such as a URL with a password: `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretUrl(pub String);
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("SecretUrl(***)")
+    }
+}
+
+impl std::str::FromStr for SecretUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<SecretUrl, Self::Err> {
+        Ok(SecretUrl(text.to_owned()))
+    }
+}
+
+/// How `serve` runs beyond its address.
+#[derive(Debug)]
+pub struct ServeOptions {
+    pub behind_proxy: bool,
+    /// The mail server for notices; without it they stay in the outbox.
+    pub mail: Option<coopfolio_web::SmtpSettings>,
+    pub upload_limit_bytes: u64,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            behind_proxy: false,
+            mail: None,
+            upload_limit_bytes: coopfolio_web::UPLOAD_LIMIT_BYTES,
+        }
+    }
+}
+
+/// Serves the portal on `bind` until Ctrl-C, with the background work (the outbox's delivery,
+/// pruning old sessions and login attempts) beside it.
+async fn serve(store: &Store, bind: SocketAddr, options: ServeOptions) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("listening on {bind}"))?;
     let address = listener.local_addr().context("reading the bound address")?;
     println!("The portal is at http://{address}/ (Ctrl-C stops it).");
-    let state = coopfolio_web::AppState::new(store.clone()).behind_proxy(behind_proxy);
+    let mut state = coopfolio_web::AppState::new(store.clone())
+        .behind_proxy(options.behind_proxy)
+        .with_importer(Arc::new(import::PipelineImporter))
+        .with_upload_limit(options.upload_limit_bytes);
+    match &options.mail {
+        Some(settings) => {
+            let mailer = coopfolio_web::Mailer::new(settings)
+                .map_err(|error| UsageError(error.to_string()))?;
+            println!("Notices of new inquiries go out by e-mail through {mailer:?}.");
+            state = state.with_mailer(mailer);
+        }
+        None => println!(
+            "No mail server is set (COOPFOLIO_SMTP_URL): notices of new inquiries wait in the outbox at /staff/outbox."
+        ),
+    }
+    let background = tokio::spawn(coopfolio_web::run_background(
+        state.clone(),
+        std::future::pending::<()>(),
+    ));
     let shutdown = async {
         // If the signal cannot be watched, the server runs until the process is killed.
         if tokio::signal::ctrl_c().await.is_err() {
@@ -138,6 +194,7 @@ async fn serve(store: &Store, bind: SocketAddr, behind_proxy: bool) -> anyhow::R
     coopfolio_web::serve(listener, state, shutdown)
         .await
         .context("serving the portal")?;
+    background.abort();
     println!("The portal stopped.");
     Ok(ExitCode::SUCCESS)
 }

@@ -125,6 +125,19 @@ fn collect_xml_files(folder: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<
     Ok(())
 }
 
+/// The bundled codelists, with any that `codelists update` stored in the database in their place.
+pub async fn codelists_in_use(store: &Store) -> anyhow::Result<Arc<Codelists>> {
+    let overrides = store
+        .codelist_overrides()
+        .await
+        .context("reading updated codelists")?;
+    if overrides.is_empty() {
+        return Ok(Codelists::bundled());
+    }
+    let codelists = Codelists::with_overrides(&overrides).context("reading updated codelists")?;
+    Ok(Arc::new(codelists))
+}
+
 /// Imports one file from disk. An unreadable file is reported as a failed file, like one that
 /// is not well-formed; only a failure of the database itself is an `Err`.
 pub async fn import_path(
@@ -268,5 +281,42 @@ fn read_batches(
                 return;
             }
         }
+    }
+}
+
+/// This pipeline as the staff workspace's imports from the browser use it: the web crate cannot
+/// depend on this one (this one serves it), so the server hands this in through its state.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PipelineImporter;
+
+impl coopfolio_web::IatiImporter for PipelineImporter {
+    fn import_file<'a>(
+        &'a self,
+        store: &'a Store,
+        label: &'a str,
+        path: &'a Path,
+        progress: Box<dyn FnMut(u64) + Send + 'a>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<coopfolio_web::ImportedFile, String>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            let codelists = codelists_in_use(store)
+                .await
+                .map_err(|error| format!("{error:#}"))?;
+            let file = std::fs::File::open(path)
+                .map_err(|error| format!("reading the uploaded {label}: {error}"))?;
+            let bytes = file
+                .metadata()
+                .map_err(|error| format!("reading the uploaded {label}: {error}"))?
+                .len();
+            let source = std::io::BufReader::with_capacity(256 * 1024, file);
+            let report = import_source(store, label, source, bytes, codelists, progress)
+                .await
+                .map_err(|error| format!("{error:#}"))?;
+            Ok(coopfolio_web::ImportedFile {
+                summary: report.summary,
+                failed: report.fatal.is_some(),
+            })
+        })
     }
 }

@@ -123,6 +123,17 @@ struct ServeArgs {
     /// (replacing any the client sent) and X-Forwarded-Host to the public host.
     #[arg(long, env = "COOPFOLIO_BEHIND_PROXY")]
     behind_proxy: bool,
+    /// The mail server that new inquiries' notices go to, such as
+    /// smtp://user:password@host:587?tls=required or smtps://user:password@host:465. Without
+    /// it, notices wait in the outbox that administrators read at /staff/outbox.
+    #[arg(long, env = "COOPFOLIO_SMTP_URL", hide_env_values = true, requires = "mail_from")]
+    smtp_url: Option<commands::SecretUrl>,
+    /// The sender of notices, such as "Coopfolio <notices@example.org>".
+    #[arg(long, env = "COOPFOLIO_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// The largest upload the imports page takes, all files together, in megabytes.
+    #[arg(long, env = "COOPFOLIO_UPLOAD_LIMIT_MB", default_value_t = 256)]
+    upload_limit_mb: u64,
 }
 
 #[derive(Debug, Args)]

@@ -9,5 +9,6 @@ mod map;
 mod search;
 mod session;
 mod staff;
+mod staff_ops;
 mod story;
 mod support;

@@ -141,7 +141,12 @@ async fn staff_story(store: &Store) {
         LoginOutcome::TooManyAttempts
     );
 
-    // A role change reaches the open session at once.
+    // A role change reaches the open session at once. Another administrator comes first: the
+    // last one could not step down.
+    store
+        .add_staff_user("deputy@example.org", Role::Admin, PASSWORD, "test")
+        .await
+        .unwrap();
     store
         .set_staff_role("admin@example.org", Role::Officer, "command line (test)")
         .await
@@ -225,6 +230,7 @@ async fn staff_story(store: &Store) {
         [
             "change_password",
             "set_role",
+            "create",
             "lock_out",
             "create",
             "create"

@@ -144,9 +144,7 @@ pub async fn set_role(
     body: Bytes,
 ) -> Result<Redirect, WebError> {
     let form: RoleForm = parse_form(&body)?;
-    let role = Role::from_code(&form.role).ok_or_else(|| {
-        WebError::BadRequest("The role must be viewer, officer or admin.".to_owned())
-    })?;
+    let role = super::users::parse_role(&form.role)?;
     state
         .store
         .set_staff_role(&form.email, role, user.email())

@@ -15,11 +15,11 @@ use tower::ServiceExt;
 
 use crate::Page;
 
-const PASSWORD: &str = "a long enough passphrase";
-const HOST: &str = "coopfolio.test";
+pub(crate) const PASSWORD: &str = "a long enough passphrase";
+pub(crate) const HOST: &str = "coopfolio.test";
 
 /// A fresh database with the users, a partner and two inquiries.
-async fn workspace() -> (Store, tempfile::TempDir) {
+pub(crate) async fn workspace() -> (Store, tempfile::TempDir) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", folder.path().join("staff.db").display());
     let store = Store::connect(&url).await.expect("a new database");
@@ -80,7 +80,7 @@ async fn workspace() -> (Store, tempfile::TempDir) {
 }
 
 /// Sends a request with the Host header every browser sends, and reads the answer whole.
-async fn send(store: &Store, request: axum::http::request::Builder, body: Body) -> Page {
+pub(crate) async fn send(store: &Store, request: axum::http::request::Builder, body: Body) -> Page {
     let app = coopfolio_web::app(coopfolio_web::AppState::new(store.clone()));
     let request = request.header("host", HOST).body(body).expect("a request");
     let response = app.oneshot(request).await.expect("the router answers");
@@ -100,12 +100,12 @@ async fn send(store: &Store, request: axum::http::request::Builder, body: Body) 
 }
 
 /// A logged-in browser: its cookie header and the CSRF token its pages carry.
-struct Browser {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Browser {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
-async fn post_login(store: &Store, email: &str, password: &str) -> Page {
+pub(crate) async fn post_login(store: &Store, email: &str, password: &str) -> Page {
     let body = serde_urlencoded::to_string([("email", email), ("password", password)]).unwrap();
     send(
         store,
@@ -117,7 +117,7 @@ async fn post_login(store: &Store, email: &str, password: &str) -> Page {
     .await
 }
 
-async fn log_in(store: &Store, email: &str) -> Browser {
+pub(crate) async fn log_in(store: &Store, email: &str) -> Browser {
     let page = post_login(store, email, PASSWORD).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{email}: {}", page.body);
     let set_cookie = page.headers["set-cookie"].to_str().unwrap();
@@ -135,14 +135,14 @@ async fn log_in(store: &Store, email: &str) -> Browser {
     }
 }
 
-fn csrf_token(html: &str) -> String {
+pub(crate) fn csrf_token(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 /// POSTs a form as a browser of this site would, with `csrf` as the token it carries.
-async fn post_form(
+pub(crate) async fn post_form(
     store: &Store,
     browser: &Browser,
     uri: &str,
@@ -618,6 +618,11 @@ fn valid_fields(path: &str, role: Role) -> String {
         "/staff/inquiries/{key}/assign" => "assignee=".to_owned(),
         "/staff/inquiries/{key}/partner" => "partner=p-1".to_owned(),
         "/staff/users/role" => "email=viewer%40example.org&role=viewer".to_owned(),
+        "/staff/users/add" => format!(
+            "email=added%40example.org&role=viewer&password={}",
+            PASSWORD.replace(' ', "+")
+        ),
+        "/staff/users/disable" | "/staff/users/enable" => "email=officer%40example.org".to_owned(),
         "/staff/password" => format!(
             "current_password={0}&new_password={0}&confirm_password={0}",
             PASSWORD.replace(' ', "+")

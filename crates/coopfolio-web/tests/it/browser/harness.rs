@@ -57,6 +57,15 @@ impl Browser {
     /// `None` (after saying so) when chromedriver is not installed. `scenario` names the
     /// screenshots.
     pub async fn start(scenario: &str) -> Option<Browser> {
+        Browser::start_with(scenario, |state| state).await
+    }
+
+    /// Like [`start`](Browser::start), with the server's state changed by `configure` first
+    /// (an importer, a mail server).
+    pub async fn start_with(
+        scenario: &str,
+        configure: impl FnOnce(coopfolio_web::AppState) -> coopfolio_web::AppState,
+    ) -> Option<Browser> {
         let Some(chromedriver_path) = find_program("CHROMEDRIVER", "chromedriver") else {
             println!("SKIPPED: chromedriver not found");
             return None;
@@ -74,7 +83,7 @@ impl Browser {
         let (stop_server, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(coopfolio_web::serve(
             listener,
-            coopfolio_web::AppState::new(store.clone()),
+            configure(coopfolio_web::AppState::new(store.clone())),
             async {
                 let _ = stopped.await;
             },
