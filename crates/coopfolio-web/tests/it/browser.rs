@@ -4,7 +4,7 @@
 //! stops everything; a new scenario is a few lines of `visit`, `click`, `wait_for` and
 //! `screenshot`.
 
-mod harness;
+pub(crate) mod harness;
 
 use coopfolio_core::country::{Countries, IloRegion};
 

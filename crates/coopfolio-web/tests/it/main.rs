@@ -8,6 +8,7 @@
 //! of the portal.
 
 mod browser;
+mod browser_staff;
 mod crawl;
 mod downloads;
 mod entity_pages;
@@ -19,6 +20,7 @@ mod languages;
 mod map;
 mod security;
 mod staff;
+mod staff_records;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -1,7 +1,8 @@
 //! The staff workspace driven through the router with `oneshot`, cookies carried by hand, each
 //! test on a fresh SQLite database holding three users (viewer, officer, admin), one partner
-//! and two inquiries: login, lock-out, CSRF, roles, the pipeline and the audit log, hostile
-//! form input, and every route of the application against every kind of visitor.
+//! and two inquiries (with the records `staff_records::add_records` adds): login, lock-out,
+//! CSRF, roles, the pipeline and the audit log, hostile form input, and every route of the
+//! application against every kind of visitor.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -16,10 +17,10 @@ use tower::ServiceExt;
 use crate::Page;
 
 const PASSWORD: &str = "a long enough passphrase";
-const HOST: &str = "coopfolio.test";
+pub(crate) const HOST: &str = "coopfolio.test";
 
 /// A fresh database with the users, a partner and two inquiries.
-async fn workspace() -> (Store, tempfile::TempDir) {
+pub(crate) async fn workspace() -> (Store, tempfile::TempDir) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", folder.path().join("staff.db").display());
     let store = Store::connect(&url).await.expect("a new database");
@@ -76,11 +77,12 @@ async fn workspace() -> (Store, tempfile::TempDir) {
         })
         .await
         .expect("saving the records");
+    crate::staff_records::add_records(&store).await;
     (store, folder)
 }
 
 /// Sends a request with the Host header every browser sends, and reads the answer whole.
-async fn send(store: &Store, request: axum::http::request::Builder, body: Body) -> Page {
+pub(crate) async fn send(store: &Store, request: axum::http::request::Builder, body: Body) -> Page {
     let app = coopfolio_web::app(coopfolio_web::AppState::new(store.clone()));
     let request = request.header("host", HOST).body(body).expect("a request");
     let response = app.oneshot(request).await.expect("the router answers");
@@ -100,9 +102,9 @@ async fn send(store: &Store, request: axum::http::request::Builder, body: Body) 
 }
 
 /// A logged-in browser: its cookie header and the CSRF token its pages carry.
-struct Browser {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Browser {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 async fn post_login(store: &Store, email: &str, password: &str) -> Page {
@@ -117,7 +119,7 @@ async fn post_login(store: &Store, email: &str, password: &str) -> Page {
     .await
 }
 
-async fn log_in(store: &Store, email: &str) -> Browser {
+pub(crate) async fn log_in(store: &Store, email: &str) -> Browser {
     let page = post_login(store, email, PASSWORD).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{email}: {}", page.body);
     let set_cookie = page.headers["set-cookie"].to_str().unwrap();
@@ -142,7 +144,7 @@ fn csrf_token(html: &str) -> String {
 }
 
 /// POSTs a form as a browser of this site would, with `csrf` as the token it carries.
-async fn post_form(
+pub(crate) async fn post_form(
     store: &Store,
     browser: &Browser,
     uri: &str,
@@ -623,6 +625,14 @@ fn valid_fields(path: &str, role: Role) -> String {
             PASSWORD.replace(' ', "+")
         ),
         "/staff/login" => "email=nobody%40example.org&password=wrong".to_owned(),
+        path if path.starts_with("/staff/partners")
+            || path.starts_with("/staff/agreements")
+            || path.starts_with("/staff/partnerships")
+            || path.starts_with("/staff/projects")
+            || path == "/staff/inquiries/{key}/agreement" =>
+        {
+            crate::staff_records::valid_fields(path, role)
+        }
         _ => String::new(),
     }
 }
@@ -639,6 +649,10 @@ async fn every_route_answers_each_visitor_as_its_access_says() {
     let example = |path: &str| {
         path.replace("{key}", "inq-1")
             .replace("{identifier}", "XM-NOT-STORED")
+            .replace("{partner}", "p-1")
+            .replace("{agreement}", "a-1")
+            .replace("{partnership}", "ms-1")
+            .replace("{project}", crate::staff_records::PROJECT)
     };
 
     for route in &routes {

@@ -285,9 +285,18 @@ pub async fn from_inquiry(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    if state.store.staff_inquiry(&key).await?.is_none() {
-        return Err(WebError::NotFound(format!(
-            "No inquiry has the key '{key}'."
+    let inquiry = state
+        .store
+        .staff_inquiry(&key)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("No inquiry has the key '{key}'.")))?;
+    // A form sent again (the back button, a second click) finds the agreement the first one
+    // made and shows it; an inquiry leads to one agreement.
+    if let Some(agreement) = &inquiry.agreement_key {
+        user.require(Role::Officer)?;
+        return Ok(saved(&format!(
+            "/staff/agreements/{}",
+            path_segment(agreement)
         )));
     }
     save(state, user, lang, Target::Inquiry(key), body).await
