@@ -245,6 +245,8 @@ async fn a_forged_post_and_a_viewers_edit_are_refused_and_change_nothing() {
     browser.wait_for("h1").await;
     browser.screenshot("forged-post-refused").await;
     assert!(browser.text("main").await.contains("nothing was changed"));
+    browser.visit("/staff/partners").await;
+    browser.wait_for("form.logout").await;
     browser.click("form.logout button[type=submit]").await;
     browser.wait_for_path(|path| path.starts_with("/staff/login")).await;
 

@@ -622,6 +622,7 @@ async fn hostile_input_on_every_records_form_is_refused_or_stored_harmlessly() {
             let base = base.replace("NN", &case.to_string());
             let shown_at = shown_at.replace("NN", &case.to_string());
             let mut fields: Vec<(String, String)> = serde_urlencoded::from_str(&base).unwrap();
+            fields.retain(|(name, _)| name != field);
             fields.push(((*field).to_owned(), payload.to_owned()));
             if *field == "document_0_label" {
                 fields.push(("document_0_url".to_owned(), "https://example.org/d".to_owned()));
