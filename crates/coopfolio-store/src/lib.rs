@@ -33,6 +33,7 @@ pub mod partnership;
 pub mod pipeline;
 pub mod portal;
 pub mod rates;
+pub mod records;
 mod rollup;
 mod runs;
 pub mod search;

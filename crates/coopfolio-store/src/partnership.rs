@@ -20,6 +20,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::rollup::{ActivityFacts, ContributionDelta, ContributionEntry, PortfolioDelta};
 use crate::sql::{dispatch, Conn};
+use crate::records::{write_documents, AgreementDocument};
+use crate::staff::{write_audit, AuditRecord};
 use crate::{Backend, Pool, Store, StoreError};
 
 /// The partnership records to save; any slice may be empty. Records refer to one another by
@@ -63,6 +65,17 @@ impl Store {
     pub async fn save_partnership_records(
         &self,
         records: PartnershipRecords<'_>,
+    ) -> Result<PartnershipSummary, StoreError> {
+        self.save_audited_records(records, &[], &[]).await
+    }
+
+    /// [`Store::save_partnership_records`] with audit events written in the same transaction,
+    /// the one path by which the staff workspace changes partnership records.
+    pub(crate) async fn save_audited_records(
+        &self,
+        records: PartnershipRecords<'_>,
+        audits: &[AuditRecord<'_>],
+        documents: &[(&str, &[AgreementDocument])],
     ) -> Result<PartnershipSummary, StoreError> {
         let converter = self.converter().await?;
         let backend = self.backend();
@@ -117,14 +130,18 @@ impl Store {
                 .collect();
             referenced.sort_unstable();
             referenced.dedup();
+            // A stored partner's IATI identifier goes into its ledger entries as a saved one's does.
+            let mut stored_refs: HashMap<String, Option<String>> = HashMap::new();
             for key in referenced {
-                let id: Option<i64> = sqlx::query_scalar("SELECT id FROM partner WHERE key = $1")
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(StoreError::query(operation))?;
-                if let Some(id) = id {
+                let row: Option<(i64, Option<String>)> =
+                    sqlx::query_as("SELECT id, iati_ref FROM partner WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(StoreError::query(operation))?;
+                if let Some((id, iati_ref)) = row {
                     partner_ids.insert(key.to_owned(), id);
+                    stored_refs.insert(key.to_owned(), iati_ref);
                 }
             }
             let partner_id = |key: &str, referenced_by: String| {
@@ -168,6 +185,7 @@ impl Store {
                 .partners
                 .iter()
                 .map(|p| (p.key.as_str(), p.iati_ref.as_deref()))
+                .chain(stored_refs.iter().map(|(key, iati_ref)| (key.as_str(), iati_ref.as_deref())))
                 .collect();
             for agreement in records.agreements {
                 // What the agreement stored before leaves the contribution rollup with it.
@@ -199,6 +217,15 @@ impl Store {
                         -1,
                     );
                 }
+                // Deleting the agreement would unlink the inquiries that led to it (ON DELETE SET
+                // NULL); they are linked again to the new row below.
+                let linked_inquiries: Vec<i64> = sqlx::query_scalar(
+                    "SELECT i.id FROM inquiry i JOIN agreement a ON a.id = i.agreement_id WHERE a.key = $1",
+                )
+                .bind(&agreement.key)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StoreError::query(operation))?;
                 sqlx::query("DELETE FROM agreement WHERE key = $1")
                     .bind(&agreement.key)
                     .execute(&mut *tx)
@@ -224,6 +251,24 @@ impl Store {
                     .map_err(StoreError::query(operation))?;
                 agreement_ids.insert(agreement.key.clone(), agreement_id);
                 summary.agreements += 1;
+                for inquiry_id in linked_inquiries {
+                    sqlx::query("UPDATE inquiry SET agreement_id = $1 WHERE id = $2")
+                        .bind(agreement_id)
+                        .bind(inquiry_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::query(operation))?;
+                }
+                // The inquiry an agreement came from points back at it, so that the link reads
+                // both ways; an inquiry saved with these records sets its own link below.
+                if let Some(inquiry_key) = &agreement.inquiry_key {
+                    sqlx::query("UPDATE inquiry SET agreement_id = $1 WHERE key = $2")
+                        .bind(agreement_id)
+                        .bind(inquiry_key)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::query(operation))?;
+                }
 
                 let mut shares: Vec<(i64, i64, Decimal, Option<&str>)> = Vec::new();
                 for (position, share) in agreement.partners.iter().enumerate() {
@@ -510,6 +555,10 @@ impl Store {
             }
             contributions.apply(Conn::from(&mut *tx)).await?;
             portfolio.apply(Conn::from(&mut *tx)).await?;
+            write_documents!(tx, documents, operation)?;
+            for audit in audits {
+                write_audit!(tx, audit, operation)?;
+            }
             tx.commit().await.map_err(failed)?;
             Ok::<(), StoreError>(())
         })?;

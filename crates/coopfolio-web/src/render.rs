@@ -114,6 +114,42 @@ fn environment() -> &'static Environment<'static> {
                 "staff_import.html",
                 include_str!("../templates/staff_import.html"),
             ),
+            (
+                "staff_records_macros.html",
+                include_str!("../templates/staff_records_macros.html"),
+            ),
+            (
+                "staff_partners.html",
+                include_str!("../templates/staff_partners.html"),
+            ),
+            (
+                "staff_partner.html",
+                include_str!("../templates/staff_partner.html"),
+            ),
+            (
+                "staff_agreements.html",
+                include_str!("../templates/staff_agreements.html"),
+            ),
+            (
+                "staff_agreement.html",
+                include_str!("../templates/staff_agreement.html"),
+            ),
+            (
+                "staff_partnerships.html",
+                include_str!("../templates/staff_partnerships.html"),
+            ),
+            (
+                "staff_partnership.html",
+                include_str!("../templates/staff_partnership.html"),
+            ),
+            (
+                "staff_projects.html",
+                include_str!("../templates/staff_projects.html"),
+            ),
+            (
+                "staff_project.html",
+                include_str!("../templates/staff_project.html"),
+            ),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.

@@ -1,5 +1,5 @@
 //! The staff workspace under `/staff/`: accounts and sessions, the inquiry pipeline, the audit
-//! log. The public reaches only the login page.
+//! log, the records (partners, agreements, partnerships, projects). The public reaches only the login page.
 //!
 //! [`STAFF_ROUTES`] is the one place that decides who may do what: every staff route is listed
 //! there with the role it needs, and the router is built from the list, so a route cannot exist
@@ -15,6 +15,7 @@ pub mod imports;
 mod inquiries;
 mod outbox;
 mod users;
+mod records;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
@@ -97,6 +98,26 @@ pub const STAFF_ROUTES: &[RouteInfo] = &[
     staff("GET", "/staff/imports", Role::Admin),
     staff("POST", UPLOAD_PATH, Role::Admin),
     staff("GET", "/staff/import", Role::Admin),
+    staff("GET", "/staff/partners", Role::Viewer),
+    staff("GET", "/staff/partners/new", Role::Officer),
+    staff("POST", "/staff/partners/new", Role::Officer),
+    staff("GET", "/staff/partners/{partner}", Role::Viewer),
+    staff("POST", "/staff/partners/{partner}", Role::Officer),
+    staff("GET", "/staff/agreements", Role::Viewer),
+    staff("GET", "/staff/agreements/new", Role::Officer),
+    staff("POST", "/staff/agreements/new", Role::Officer),
+    staff("GET", "/staff/agreements/{agreement}", Role::Viewer),
+    staff("POST", "/staff/agreements/{agreement}", Role::Officer),
+    staff("GET", "/staff/inquiries/{key}/agreement", Role::Officer),
+    staff("POST", "/staff/inquiries/{key}/agreement", Role::Officer),
+    staff("GET", "/staff/partnerships", Role::Viewer),
+    staff("GET", "/staff/partnerships/new", Role::Officer),
+    staff("POST", "/staff/partnerships/new", Role::Officer),
+    staff("GET", "/staff/partnerships/{partnership}", Role::Viewer),
+    staff("POST", "/staff/partnerships/{partnership}", Role::Officer),
+    staff("GET", "/staff/projects", Role::Viewer),
+    staff("GET", "/staff/projects/{project}", Role::Viewer),
+    staff("POST", "/staff/projects/{project}", Role::Officer),
 ];
 
 /// The one route that takes a file upload: it streams its body to disk under a limit of its
@@ -129,6 +150,26 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", "/staff/imports") => get(imports::imports),
         ("POST", UPLOAD_PATH) => post(imports::upload),
         ("GET", "/staff/import") => get(imports::import_job),
+        ("GET", "/staff/partners") => get(records::partners::list),
+        ("GET", "/staff/partners/new") => get(records::partners::new_form),
+        ("POST", "/staff/partners/new") => post(records::partners::create),
+        ("GET", "/staff/partners/{partner}") => get(records::partners::show),
+        ("POST", "/staff/partners/{partner}") => post(records::partners::update),
+        ("GET", "/staff/agreements") => get(records::agreements::list),
+        ("GET", "/staff/agreements/new") => get(records::agreements::new_form),
+        ("POST", "/staff/agreements/new") => post(records::agreements::create),
+        ("GET", "/staff/agreements/{agreement}") => get(records::agreements::show),
+        ("POST", "/staff/agreements/{agreement}") => post(records::agreements::update),
+        ("GET", "/staff/inquiries/{key}/agreement") => get(records::agreements::inquiry_form),
+        ("POST", "/staff/inquiries/{key}/agreement") => post(records::agreements::from_inquiry),
+        ("GET", "/staff/partnerships") => get(records::partnerships::list),
+        ("GET", "/staff/partnerships/new") => get(records::partnerships::new_form),
+        ("POST", "/staff/partnerships/new") => post(records::partnerships::create),
+        ("GET", "/staff/partnerships/{partnership}") => get(records::partnerships::show),
+        ("POST", "/staff/partnerships/{partnership}") => post(records::partnerships::update),
+        ("GET", "/staff/projects") => get(records::projects::list),
+        ("GET", "/staff/projects/{project}") => get(records::projects::show),
+        ("POST", "/staff/projects/{project}") => post(records::projects::update),
         // The table and this match are side by side; a route in one and not the other is a
         // bug the first test that builds the router finds.
         _ => panic!("no handler for {method} {path}"),

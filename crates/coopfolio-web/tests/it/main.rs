@@ -9,6 +9,7 @@
 
 mod browser;
 mod browser_staff_ops;
+mod browser_staff;
 mod crawl;
 mod downloads;
 mod entity_pages;
@@ -21,6 +22,7 @@ mod map;
 mod security;
 mod staff;
 mod staff_ops;
+mod staff_records;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

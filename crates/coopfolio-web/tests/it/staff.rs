@@ -1,7 +1,8 @@
 //! The staff workspace driven through the router with `oneshot`, cookies carried by hand, each
 //! test on a fresh SQLite database holding three users (viewer, officer, admin), one partner
-//! and two inquiries: login, lock-out, CSRF, roles, the pipeline and the audit log, hostile
-//! form input, and every route of the application against every kind of visitor.
+//! and two inquiries (with the records `staff_records::add_records` adds): login, lock-out,
+//! CSRF, roles, the pipeline and the audit log, hostile form input, and every route of the
+//! application against every kind of visitor.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -76,6 +77,7 @@ pub(crate) async fn workspace() -> (Store, tempfile::TempDir) {
         })
         .await
         .expect("saving the records");
+    crate::staff_records::add_records(&store).await;
     (store, folder)
 }
 
@@ -628,6 +630,14 @@ fn valid_fields(path: &str, role: Role) -> String {
             PASSWORD.replace(' ', "+")
         ),
         "/staff/login" => "email=nobody%40example.org&password=wrong".to_owned(),
+        path if path.starts_with("/staff/partners")
+            || path.starts_with("/staff/agreements")
+            || path.starts_with("/staff/partnerships")
+            || path.starts_with("/staff/projects")
+            || path == "/staff/inquiries/{key}/agreement" =>
+        {
+            crate::staff_records::valid_fields(path, role)
+        }
         _ => String::new(),
     }
 }
@@ -644,6 +654,10 @@ async fn every_route_answers_each_visitor_as_its_access_says() {
     let example = |path: &str| {
         path.replace("{key}", "inq-1")
             .replace("{identifier}", "XM-NOT-STORED")
+            .replace("{partner}", "p-1")
+            .replace("{agreement}", "a-1")
+            .replace("{partnership}", "ms-1")
+            .replace("{project}", crate::staff_records::PROJECT)
     };
 
     for route in &routes {

@@ -1,7 +1,8 @@
 //! The rollups behind the headline figures against the reference queries that read every
 //! record: on the demo workspace, after the real sample is imported again (a re-import
 //! replaces its activities), after an activity changes its years, countries and sectors, after
-//! policy areas are set by hand, after agreements change, and after a rebuild from the
+//! policy areas are set by hand, after agreements change (and one is edited as the staff
+//! workspace edits it), and after a rebuild from the
 //! records. Every figure must be the same, to the decimal string, on SQLite and PostgreSQL.
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use coopfolio_core::policy_area::PolicyArea;
 use coopfolio_demo::DemoOptions;
 use coopfolio_iati::model::{ActivityDate, RecipientCountry};
 use coopfolio_store::figures::Basis;
+use coopfolio_store::records::SaveMode;
 use coopfolio_store::{PartnershipRecords, Store};
 use rust_decimal::Decimal;
 
@@ -169,6 +171,44 @@ fn rollups_give_the_reference_figures(database: TestDatabase) {
             .total_usd;
         assert_ne!(total_before, total_after);
         assert_rollups_match(&store, "after agreements changed").await;
+
+        // An agreement edited in the staff workspace: its amount grows, an instalment arrives
+        // in another currency year, and it is saved twice; the rollups follow the ledger.
+        let mut edited = store
+            .staff_agreement(&agreements[0].key)
+            .await
+            .unwrap()
+            .expect("the changed agreement is stored")
+            .agreement;
+        let last = edited.partners.len() - 1;
+        edited.partners[last].amount += Decimal::new(125_000_50, 2);
+        edited.amount += Decimal::new(125_000_50, 2);
+        edited.instalments.push(coopfolio_core::partnership::Instalment {
+            due_date: "2023-06-30".to_owned(),
+            amount: Decimal::new(125_000_50, 2),
+            received_date: Some("2023-07-14".to_owned()),
+            received_amount: Some(Decimal::new(100_000, 0)),
+        });
+        let received_before = store
+            .contributions(Period::Biennium(2022), Basis::Received)
+            .await
+            .unwrap()
+            .value
+            .total_usd;
+        for _ in 0..2 {
+            store
+                .save_staff_agreement(&edited, &[], SaveMode::Edit, "officer@example.org")
+                .await
+                .expect("saving the edited agreement");
+        }
+        let received_after = store
+            .contributions(Period::Biennium(2022), Basis::Received)
+            .await
+            .unwrap()
+            .value
+            .total_usd;
+        assert!(received_after > received_before, "{received_after} > {received_before}");
+        assert_rollups_match(&store, "after an agreement was edited in the workspace").await;
 
         // Built again from the records, the rollups are what the writers kept.
         let kept = figures_json(&store).await;

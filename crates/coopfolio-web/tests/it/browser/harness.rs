@@ -282,6 +282,15 @@ impl Browser {
             .expect("whether a box is ticked")
     }
 
+    /// Runs `script` in the page, as a tool of the test rather than of the page: the portal's
+    /// Content-Security-Policy forbids the page's own scripts, not the driver's.
+    pub async fn run_script(&self, script: &str) {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|error| panic!("running a script: {error}"));
+    }
+
     /// Closes the browser, chromedriver and the server. A scenario that panics before this
     /// still stops them, through `Drop`.
     pub async fn finish(mut self) {

@@ -1,0 +1,263 @@
+//! Programmes and projects: the list (the explorer's own query, so its filters mean the same
+//! here), and one project's page with what the organisation adds to it, the policy areas set
+//! by hand and the markers, which an officer edits. What IATI data says of the activity
+//! (titles, dates, countries, budgets) comes from its import and is shown, not edited here: a
+//! new import would replace it.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Response};
+use coopfolio_core::partnership::{ProjectExtras, ProjectMarkers};
+use coopfolio_core::policy_area::PolicyArea;
+use coopfolio_store::portal::{ProjectDetail, ProjectQuery};
+use coopfolio_store::records::StaffProjectExtras;
+use coopfolio_store::staff::Role;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    country_choices, field_error_of, form_response, path_segment, saved, Checker, Choice, Form,
+    FormView,
+};
+use crate::error::WebError;
+use crate::staff::{StaffFrame, StaffUser};
+use crate::text::{catalog, Lang};
+use crate::{format, render, AppState};
+
+const PAGE_SIZE: u32 = 100;
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    country: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: String,
+}
+
+#[derive(Serialize)]
+struct ListPage {
+    staff: StaffFrame,
+    q: String,
+    country: String,
+    status: String,
+    countries: Vec<Choice>,
+    statuses: Vec<Choice>,
+    total: u64,
+    page: u32,
+    next_page: Option<u32>,
+    projects: Vec<ListRow>,
+}
+
+#[derive(Serialize)]
+struct ListRow {
+    identifier: String,
+    title: String,
+    status: String,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    countries: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: StaffUser,
+    lang: Lang,
+    Query(params): Query<ListParams>,
+) -> Result<Html<String>, WebError> {
+    let code = lang.code();
+    let page_number = params.page.trim().parse::<u32>().unwrap_or(1).clamp(1, 10_000);
+    let query = ProjectQuery {
+        text: Some(params.q.trim().to_owned()).filter(|q| !q.is_empty()),
+        country: Some(params.country.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()),
+        status: Some(params.status.trim().to_owned()).filter(|s| !s.is_empty()),
+        page: page_number,
+        page_size: PAGE_SIZE,
+        ..ProjectQuery::default()
+    };
+    let list = state.store.projects(&query).await?;
+    let shown = u64::from(page_number) * u64::from(PAGE_SIZE);
+    let page = ListPage {
+        staff: user.frame(),
+        countries: country_choices(code),
+        statuses: status_choices(code),
+        total: list.total,
+        page: page_number,
+        next_page: (shown < list.total).then_some(page_number + 1),
+        projects: list
+            .projects
+            .into_iter()
+            .map(|project| ListRow {
+                title: project.title.unwrap_or_else(|| project.identifier.clone()),
+                status: project
+                    .status
+                    .as_deref()
+                    .map(|s| format::codelist("ActivityStatus", s, code))
+                    .unwrap_or_default(),
+                start_date: project.start_date,
+                end_date: project.end_date,
+                countries: project.countries.join(", "),
+                identifier: project.identifier,
+            })
+            .collect(),
+        q: params.q,
+        country: params.country,
+        status: params.status,
+    };
+    Ok(Html(render::page("staff_projects.html", catalog(lang), page)?))
+}
+
+#[derive(Serialize)]
+struct ProjectPage {
+    staff: StaffFrame,
+    identifier: String,
+    title: String,
+    detail: ProjectDetail,
+    extras: StaffProjectExtras,
+    /// Policy areas mapped from the sectors, shown while none is set by hand.
+    form: FormView,
+    chosen_areas: Vec<String>,
+    policy_areas: Vec<Choice>,
+    markers: Vec<Choice>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: StaffUser,
+    lang: Lang,
+    Path(identifier): Path<String>,
+) -> Result<Response, WebError> {
+    let extras = state.store.staff_project_extras(&identifier).await?;
+    let mut form = FormView::default();
+    let markers = extras.markers;
+    for (name, set) in [
+        ("south_south", markers.south_south),
+        ("triangular", markers.triangular),
+        ("joint_un", markers.joint_un),
+        ("mptf", markers.mptf),
+    ] {
+        if set {
+            form.set(name, "1");
+        }
+    }
+    let chosen = extras.policy_areas.clone();
+    render(&state, &user, lang, &identifier, form, chosen, extras).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: StaffUser,
+    lang: Lang,
+    Path(identifier): Path<String>,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    user.require(Role::Officer)?;
+    let extras = state.store.staff_project_extras(&identifier).await?;
+    // The project must be stored: extras for an identifier nobody imported would be invisible.
+    if state.store.project(&identifier).await?.is_none() {
+        return Err(not_found(&identifier));
+    }
+    let form = Form::parse(&body)?;
+    let chosen: Vec<String> = form.all("policy_area").into_iter().map(str::to_owned).collect();
+    let mut checker = Checker::new(&form, catalog(lang));
+    let mut areas = Vec::new();
+    for code in &chosen {
+        match code.parse::<PolicyArea>() {
+            Ok(area) => areas.push(area),
+            Err(_) => checker.fail("policy_area", "records_error_choice"),
+        }
+    }
+    let flag = |name: &str| !form.get(name).is_empty();
+    let markers = ProjectMarkers {
+        south_south: flag("south_south"),
+        triangular: flag("triangular"),
+        joint_un: flag("joint_un"),
+        mptf: flag("mptf"),
+    };
+    let mut errors = checker.errors;
+    if errors.is_empty() {
+        let record = ProjectExtras {
+            activity_identifier: identifier.clone(),
+            policy_areas: areas,
+            markers,
+            synthetic: extras.synthetic,
+        };
+        match state
+            .store
+            .save_staff_project_extras(&record, user.email())
+            .await
+        {
+            Ok(()) => {
+                return Ok(saved(&format!(
+                    "/staff/projects/{}",
+                    path_segment(&identifier)
+                )))
+            }
+            Err(error) => errors.push(field_error_of(error)?),
+        }
+    }
+    let view = FormView::from_form(&form, errors);
+    render(&state, &user, lang, &identifier, view, chosen, extras).await
+}
+
+async fn render(
+    state: &AppState,
+    user: &StaffUser,
+    lang: Lang,
+    identifier: &str,
+    form: FormView,
+    chosen_areas: Vec<String>,
+    extras: StaffProjectExtras,
+) -> Result<Response, WebError> {
+    let code = lang.code();
+    let text = catalog(lang);
+    let detail = state
+        .store
+        .project(identifier)
+        .await?
+        .ok_or_else(|| not_found(identifier))?;
+    let title = detail
+        .titles
+        .iter()
+        .find(|title| title.lang.as_deref() == Some(code))
+        .or(detail.titles.first())
+        .map(|title| title.text.clone())
+        .unwrap_or_else(|| identifier.to_owned());
+    let has_errors = !form.errors.is_empty();
+    let page = ProjectPage {
+        staff: user.frame(),
+        identifier: identifier.to_owned(),
+        title,
+        detail,
+        extras,
+        form,
+        chosen_areas,
+        policy_areas: PolicyArea::ALL
+            .iter()
+            .map(|area| Choice::new(area.code(), area.label(code)))
+            .collect(),
+        markers: vec![
+            Choice::new("south_south", text.get("records_marker_south_south")),
+            Choice::new("triangular", text.get("records_marker_triangular")),
+            Choice::new("joint_un", text.get("records_marker_joint_un")),
+            Choice::new("mptf", text.get("records_marker_mptf")),
+        ],
+    };
+    let html = render::page("staff_project.html", text, page)?;
+    Ok(form_response(html, has_errors))
+}
+
+fn not_found(identifier: &str) -> WebError {
+    WebError::NotFound(format!(
+        "No programme or project has the identifier '{identifier}'."
+    ))
+}
+
+fn status_choices(lang: &str) -> Vec<Choice> {
+    ["1", "2", "3", "4", "5", "6"]
+        .iter()
+        .map(|code| Choice::new(*code, format::codelist("ActivityStatus", code, lang)))
+        .collect()
+}
