@@ -181,13 +181,13 @@ fn rollups_give_the_reference_figures(database: TestDatabase) {
             .expect("the changed agreement is stored")
             .agreement;
         let last = edited.partners.len() - 1;
-        edited.partners[last].amount += Decimal::new(125_000_50, 2);
-        edited.amount += Decimal::new(125_000_50, 2);
+        edited.partners[last].amount += Decimal::new(12_500_050, 2);
+        edited.amount += Decimal::new(12_500_050, 2);
         edited
             .instalments
             .push(coopfolio_core::partnership::Instalment {
                 due_date: "2023-06-30".to_owned(),
-                amount: Decimal::new(125_000_50, 2),
+                amount: Decimal::new(12_500_050, 2),
                 received_date: Some("2023-07-14".to_owned()),
                 received_amount: Some(Decimal::new(100_000, 0)),
             });
