@@ -18,9 +18,9 @@ use coopfolio_core::rates::Conversion;
 use coopfolio_core::rollup::Rollups;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::records::{write_documents, AgreementDocument};
 use crate::rollup::{ActivityFacts, ContributionDelta, ContributionEntry, PortfolioDelta};
 use crate::sql::{dispatch, Conn};
-use crate::records::{write_documents, AgreementDocument};
 use crate::staff::{write_audit, AuditRecord};
 use crate::{Backend, Pool, Store, StoreError};
 

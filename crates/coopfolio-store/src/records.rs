@@ -131,7 +131,12 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(staff_partner)
-            .filter(|row| filter.group.as_deref().is_none_or(|g| row.partner_group == g))
+            .filter(|row| {
+                filter
+                    .group
+                    .as_deref()
+                    .is_none_or(|g| row.partner_group == g)
+            })
             .filter(|row| {
                 let Some(text) = &text else { return true };
                 let partner = &row.partner;
@@ -211,26 +216,25 @@ impl Store {
             Option<String>,
             bool,
         );
-        let (rows, shares): (Vec<Row>, Vec<(String, String, String)>) =
-            dispatch!(&self.pool, Pool, pool => {
-                let rows = sqlx::query_as(
-                    "SELECT key, title_en, modality, status, signature_date, start_date, end_date, \
-                     currency, CAST(amount AS TEXT), confidential, inquiry_key, synthetic \
-                     FROM agreement ORDER BY key",
-                )
-                .fetch_all(pool)
-                .await
-                .map_err(StoreError::query(operation))?;
-                let shares = sqlx::query_as(
-                    "SELECT a.key, p.key, p.name_en FROM agreement_partner s \
-                     JOIN agreement a ON a.id = s.agreement_id JOIN partner p ON p.id = s.partner_id \
-                     ORDER BY a.key, s.position",
-                )
-                .fetch_all(pool)
-                .await
-                .map_err(StoreError::query(operation))?;
-                (rows, shares)
-            });
+        let (rows, shares): (Vec<Row>, Vec<(String, String, String)>) = dispatch!(&self.pool, Pool, pool => {
+            let rows = sqlx::query_as(
+                "SELECT key, title_en, modality, status, signature_date, start_date, end_date, \
+                 currency, CAST(amount AS TEXT), confidential, inquiry_key, synthetic \
+                 FROM agreement ORDER BY key",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::query(operation))?;
+            let shares = sqlx::query_as(
+                "SELECT a.key, p.key, p.name_en FROM agreement_partner s \
+                 JOIN agreement a ON a.id = s.agreement_id JOIN partner p ON p.id = s.partner_id \
+                 ORDER BY a.key, s.position",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::query(operation))?;
+            (rows, shares)
+        });
         let mut partners: HashMap<String, Vec<(String, String)>> = HashMap::new();
         for (agreement, key, name) in shares {
             partners.entry(agreement).or_default().push((key, name));
@@ -428,7 +432,9 @@ impl Store {
             entity_kind: "agreement",
             entity_key: &agreement.key,
             action: mode.action(),
-            before: before.map(|stored| json!({ "agreement": stored.agreement, "documents": stored.documents })),
+            before: before.map(
+                |stored| json!({ "agreement": stored.agreement, "documents": stored.documents }),
+            ),
             after: Some(json!({ "agreement": agreement, "documents": documents })),
         };
         self.save_audited_records(
@@ -460,13 +466,13 @@ impl Store {
                 message: "the agreement names no inquiry".to_owned(),
             });
         };
-        let inquiry = self
-            .staff_inquiry(inquiry_key)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "inquiry",
-                key: inquiry_key.to_owned(),
-            })?;
+        let inquiry =
+            self.staff_inquiry(inquiry_key)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "inquiry",
+                    key: inquiry_key.to_owned(),
+                })?;
         if inquiry.stage != "won" {
             return Err(StoreError::Invalid {
                 field: "inquiry",
@@ -641,7 +647,11 @@ impl Store {
         .map_err(StoreError::query("reading a project's agreements"))?;
         Ok(match stored {
             Some(extras) => StaffProjectExtras {
-                policy_areas: extras.policy_areas.iter().map(|a| a.code().to_owned()).collect(),
+                policy_areas: extras
+                    .policy_areas
+                    .iter()
+                    .map(|a| a.code().to_owned())
+                    .collect(),
                 markers: extras.markers,
                 synthetic: extras.synthetic,
                 agreements,
@@ -715,11 +725,18 @@ impl Store {
     }
 
     /// Refuses an inquiry that already led to another agreement.
-    async fn check_inquiry_free(&self, inquiry_key: &str, agreement_key: &str) -> Result<(), StoreError> {
-        let inquiry = self.staff_inquiry(inquiry_key).await?.ok_or_else(|| StoreError::Invalid {
-            field: "inquiry_key",
-            message: "no inquiry has that reference".to_owned(),
-        })?;
+    async fn check_inquiry_free(
+        &self,
+        inquiry_key: &str,
+        agreement_key: &str,
+    ) -> Result<(), StoreError> {
+        let inquiry =
+            self.staff_inquiry(inquiry_key)
+                .await?
+                .ok_or_else(|| StoreError::Invalid {
+                    field: "inquiry_key",
+                    message: "no inquiry has that reference".to_owned(),
+                })?;
         match inquiry.agreement_key {
             Some(other) if other != agreement_key => Err(StoreError::Invalid {
                 field: "inquiry_key",
@@ -788,8 +805,20 @@ type PartnerRow = (
 );
 
 fn staff_partner(row: PartnerRow) -> StaffPartner {
-    let (key, en, fr, es, iati_ref, organisation_type, country, group, group_override, rule, rollup, synthetic) =
-        row;
+    let (
+        key,
+        en,
+        fr,
+        es,
+        iati_ref,
+        organisation_type,
+        country,
+        group,
+        group_override,
+        rule,
+        rollup,
+        synthetic,
+    ) = row;
     StaffPartner {
         partner: Partner {
             key,
@@ -837,7 +866,12 @@ fn taken(what: &str) -> StoreError {
     }
 }
 
-fn check_mode(mode: SaveMode, stored: bool, what: &'static str, key: &str) -> Result<(), StoreError> {
+fn check_mode(
+    mode: SaveMode,
+    stored: bool,
+    what: &'static str,
+    key: &str,
+) -> Result<(), StoreError> {
     match (mode, stored) {
         (SaveMode::Create, true) => Err(taken(what)),
         (SaveMode::Edit, false) => Err(StoreError::NotFound {
@@ -850,7 +884,10 @@ fn check_mode(mode: SaveMode, stored: bool, what: &'static str, key: &str) -> Re
 
 /// Whether an agreement's span (start to end, else its signature date) touches a year.
 fn touches_year(row: &AgreementListRow, year: i32) -> bool {
-    let year_of = |date: &Option<String>| date.as_deref().and_then(|d| d.get(..4)?.parse::<i32>().ok());
+    let year_of = |date: &Option<String>| {
+        date.as_deref()
+            .and_then(|d| d.get(..4)?.parse::<i32>().ok())
+    };
     match (year_of(&row.start_date), year_of(&row.end_date)) {
         (Some(start), Some(end)) => start <= year && year <= end,
         (Some(start), None) => start <= year,

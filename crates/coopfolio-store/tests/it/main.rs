@@ -6,6 +6,7 @@ mod entities;
 mod figures;
 mod inquiry;
 mod map;
+mod records;
 mod search;
 mod session;
 mod staff;

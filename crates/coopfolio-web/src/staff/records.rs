@@ -139,7 +139,10 @@ impl<'a> Checker<'a> {
                 field,
                 format!("{} {max}.", self.text.get("records_error_too_long")),
             );
-        } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
             self.fail(field, "records_error_control");
         }
         value.to_owned()
@@ -157,7 +160,10 @@ impl<'a> Checker<'a> {
         let well_formed = value
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
-            && value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+            && value
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
         if !value.is_empty() && !well_formed {
             self.fail(field, "records_error_key");
         }

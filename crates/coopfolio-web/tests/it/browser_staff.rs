@@ -50,7 +50,9 @@ async fn an_officer_makes_a_partner_and_an_agreement_with_two_instalments() {
     add_user(&browser, "officer@example.org", Role::Officer).await;
     log_in(&mut browser, "officer@example.org").await;
 
-    browser.click("header.site nav a[href='/staff/partners']").await;
+    browser
+        .click("header.site nav a[href='/staff/partners']")
+        .await;
     browser.wait_for("table.records").await;
     browser.screenshot("partners").await;
     browser.click("a[href='/staff/partners/new']").await;
@@ -84,7 +86,9 @@ async fn an_officer_makes_a_partner_and_an_agreement_with_two_instalments() {
         .await;
     browser.fill("#f-instalment_0_due", "2024-03-01").await;
     browser.fill("#f-instalment_0_amount", "150000").await;
-    browser.fill("#f-instalment_0_received_date", "2024-03-20").await;
+    browser
+        .fill("#f-instalment_0_received_date", "2024-03-20")
+        .await;
     browser
         .fill("#f-instalment_0_received_amount", "150000")
         .await;
@@ -102,7 +106,10 @@ async fn an_officer_makes_a_partner_and_an_agreement_with_two_instalments() {
         .wait_for_path(|path| path == "/staff/agreements/lusaka-2024")
         .await;
     browser.screenshot("agreement-saved").await;
-    assert_eq!(browser.value("#f-instalment_0_received_amount").await, "150000");
+    assert_eq!(
+        browser.value("#f-instalment_0_received_amount").await,
+        "150000"
+    );
     assert_eq!(browser.value("#f-instalment_1_amount").await, "100000");
     let stored = browser
         .store
@@ -116,9 +123,14 @@ async fn an_officer_makes_a_partner_and_an_agreement_with_two_instalments() {
         Decimal::from(150_000),
         "the received figure moves by the instalment that arrived"
     );
-    browser.visit("/staff/agreements?partner=lusaka-skills-trust").await;
+    browser
+        .visit("/staff/agreements?partner=lusaka-skills-trust")
+        .await;
     browser.wait_for("table.records").await;
-    assert!(browser.text("table.records").await.contains("Youth skills in Lusaka"));
+    assert!(browser
+        .text("table.records")
+        .await
+        .contains("Youth skills in Lusaka"));
     browser.screenshot("agreements-of-the-partner").await;
     browser.finish().await;
 }
@@ -140,7 +152,10 @@ async fn an_inquiry_from_the_portal_is_won_and_turned_into_an_agreement() {
     browser.choose("#inquiry-country", "PE").await;
     browser.click("#inquiry-area-employment").await;
     browser
-        .fill("#inquiry-message", "We would like to fund cooperatives in Cusco.")
+        .fill(
+            "#inquiry-message",
+            "We would like to fund cooperatives in Cusco.",
+        )
         .await;
     browser.click("#inquiry-consent").await;
     browser.click("form.inquiry button[type=submit]").await;
@@ -182,7 +197,10 @@ async fn an_inquiry_from_the_portal_is_won_and_turned_into_an_agreement() {
     browser.click("a[href$='/agreement']").await;
     browser.wait_for("#f-key").await;
     browser.screenshot("agreement-from-inquiry").await;
-    assert_eq!(browser.value("#f-share_0_partner").await, "andean-cooperative-fund");
+    assert_eq!(
+        browser.value("#f-share_0_partner").await,
+        "andean-cooperative-fund"
+    );
     assert_eq!(browser.value("#f-earmark_1_target").await, "PE");
     browser.fill("#f-signature_date", "2024-05-02").await;
     browser.fill("#f-amount", "80000").await;
@@ -204,7 +222,9 @@ async fn an_inquiry_from_the_portal_is_won_and_turned_into_an_agreement() {
         .unwrap();
     assert_eq!(stored.agreement.inquiry_key.as_deref(), Some(key.as_str()));
     // The link reads both ways on the staff pages.
-    browser.click(&format!("a[href='/staff/inquiries/{key}']")).await;
+    browser
+        .click(&format!("a[href='/staff/inquiries/{key}']"))
+        .await;
     browser.wait_for_path(|path| path == page).await;
     browser
         .click(&format!("a[href='/staff/agreements/{agreement_key}']"))
@@ -248,7 +268,9 @@ async fn a_forged_post_and_a_viewers_edit_are_refused_and_change_nothing() {
     browser.visit("/staff/partners").await;
     browser.wait_for("form.logout").await;
     browser.click("form.logout button[type=submit]").await;
-    browser.wait_for_path(|path| path.starts_with("/staff/login")).await;
+    browser
+        .wait_for_path(|path| path.starts_with("/staff/login"))
+        .await;
 
     // A viewer sees no form, and a form built in the page with the viewer's own token is
     // refused for the role.
@@ -268,9 +290,7 @@ async fn a_forged_post_and_a_viewers_edit_are_refused_and_change_nothing() {
              document.body.appendChild(form); form.submit();"
         ))
         .await;
-    browser
-        .wait_for_path(|path| path == page)
-        .await;
+    browser.wait_for_path(|path| path == page).await;
     browser.wait_for("h1").await;
     browser.screenshot("viewer-edit-refused").await;
     assert!(browser.text("main").await.contains("officer"));

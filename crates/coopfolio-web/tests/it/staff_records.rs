@@ -9,8 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use coopfolio_core::modality::Modality;
 use coopfolio_core::partnership::{
-    Agreement, AgreementPartner, AgreementStatus, Partnership, PartnershipLevel,
-    PartnershipMember,
+    Agreement, AgreementPartner, AgreementStatus, Partnership, PartnershipLevel, PartnershipMember,
 };
 use coopfolio_core::period::Period;
 use coopfolio_core::reference::Names;
@@ -180,7 +179,10 @@ async fn an_officer_makes_and_edits_a_partner_and_each_change_is_audited() {
     assert!(page.body.contains("XM-DAC-41"), "the rule is shown");
     let stored = store.staff_partner("un-women").await.unwrap().unwrap();
     assert_eq!(stored.partner_group, "united_nations");
-    assert_eq!(stored.partner.names.fr, "UN Women", "untranslated names fall back to English");
+    assert_eq!(
+        stored.partner.names.fr, "UN Women",
+        "untranslated names fall back to English"
+    );
 
     let edited = post(
         &store,
@@ -205,7 +207,11 @@ async fn an_officer_makes_and_edits_a_partner_and_each_change_is_audited() {
     assert_eq!(actions, ["edit", "create"], "newest first");
     assert!(events.iter().all(|e| e.actor == "officer@example.org"));
     assert!(events[1].before.is_none());
-    assert!(events[0].before.as_deref().unwrap().contains("\"fr\":\"UN Women\""));
+    assert!(events[0]
+        .before
+        .as_deref()
+        .unwrap()
+        .contains("\"fr\":\"UN Women\""));
     assert!(events[0].after.as_deref().unwrap().contains("ONU Femmes"));
 
     let list = get(&store, &officer, "/staff/partners?group=foundation&q=women").await;
@@ -258,10 +264,18 @@ async fn an_agreement_with_two_instalments_moves_the_ledger_and_an_edit_rewrites
         Decimal::from(3000)
     );
     let page = get(&store, &officer, "/staff/agreements/agr-2024").await;
-    assert!(page.body.contains("value=\"2000.50\""), "the second instalment shows");
-    assert!(page.body.contains("href=\"https:&#x2f;&#x2f;example.org&#x2f;agreement.pdf\""));
+    assert!(
+        page.body.contains("value=\"2000.50\""),
+        "the second instalment shows"
+    );
+    assert!(page
+        .body
+        .contains("href=\"https:&#x2f;&#x2f;example.org&#x2f;agreement.pdf\""));
     let project = get(&store, &officer, &format!("/staff/projects/{PROJECT}")).await;
-    assert!(project.body.contains("/staff/agreements/agr-2024"), "the project links back");
+    assert!(
+        project.body.contains("/staff/agreements/agr-2024"),
+        "the project links back"
+    );
 
     // The second instalment arrives; saved twice, it is counted once.
     fields.retain(|(name, _)| *name != "key");
@@ -285,7 +299,12 @@ async fn an_agreement_with_two_instalments_moves_the_ledger_and_an_edit_rewrites
         .map(|e| e.action)
         .collect();
     assert_eq!(actions, ["edit", "edit", "create"]);
-    let filtered = get(&store, &officer, "/staff/agreements?partner=p-1&status=signed&year=2025").await;
+    let filtered = get(
+        &store,
+        &officer,
+        "/staff/agreements?partner=p-1&status=signed&year=2025",
+    )
+    .await;
     assert!(filtered.body.contains("/staff/agreements/agr-2024"));
     assert!(filtered.body.contains("/staff/agreements/a-1"));
     let filtered = get(&store, &officer, "/staff/agreements?year=2026").await;
@@ -356,7 +375,10 @@ async fn a_key_already_taken_is_a_field_error() {
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("id=\"f-key-error\""), "{}", page.body);
     let stored = store.staff_partner("p-1").await.unwrap().unwrap();
-    assert_eq!(stored.partner.names.en, "Partner One", "nothing was overwritten");
+    assert_eq!(
+        stored.partner.names.en, "Partner One",
+        "nothing was overwritten"
+    );
     let page = post(
         &store,
         &officer,
@@ -409,7 +431,12 @@ async fn a_viewer_reads_every_record_but_changes_none() {
     ] {
         let page = get(&store, &viewer, uri).await;
         assert_eq!(page.status, StatusCode::OK, "{uri}");
-        assert!(!page.body.contains("method=\"post\" action=\"/staff/partners"), "{uri}");
+        assert!(
+            !page
+                .body
+                .contains("method=\"post\" action=\"/staff/partners"),
+            "{uri}"
+        );
     }
     let before = store.staff_agreement("a-1").await.unwrap();
     for (uri, field) in [
@@ -423,7 +450,17 @@ async fn a_viewer_reads_every_record_but_changes_none() {
     }
     assert_eq!(store.staff_agreement("a-1").await.unwrap(), before);
     assert!(store.staff_partner("v-1").await.unwrap().is_none());
-    assert_eq!(store.staff_partner("p-1").await.unwrap().unwrap().partner.names.en, "Partner One");
+    assert_eq!(
+        store
+            .staff_partner("p-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .partner
+            .names
+            .en,
+        "Partner One"
+    );
     for kind in ["partner", "agreement", "partnership"] {
         assert!(audit(&store, kind).await.is_empty(), "{kind}");
     }
@@ -434,7 +471,13 @@ async fn a_viewer_reads_every_record_but_changes_none() {
 async fn a_won_inquiry_becomes_an_agreement_linked_both_ways() {
     let (store, _folder) = workspace().await;
     let officer = log_in(&store, "officer@example.org").await;
-    let moved = post(&store, &officer, "/staff/inquiries/inq-2/stage", &[("stage", "won")]).await;
+    let moved = post(
+        &store,
+        &officer,
+        "/staff/inquiries/inq-2/stage",
+        &[("stage", "won")],
+    )
+    .await;
     redirected_to(&moved);
     let inquiry = get(&store, &officer, "/staff/inquiries/inq-2").await;
     assert!(inquiry.body.contains("/staff/inquiries/inq-2/agreement"));
@@ -555,7 +598,11 @@ async fn partnerships_and_project_extras_are_saved_and_audited() {
     .await;
     assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(twice.body.contains("id=\"f-member_1_partner-error\""));
-    let stored = store.staff_partnership("alliance-8-7").await.unwrap().unwrap();
+    let stored = store
+        .staff_partnership("alliance-8-7")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.members.len(), 1);
     assert_eq!(stored.policy_areas.len(), 1);
 
@@ -563,7 +610,11 @@ async fn partnerships_and_project_extras_are_saved_and_audited() {
         &store,
         &officer,
         &format!("/staff/projects/{PROJECT}"),
-        &[("policy_area", "skills"), ("policy_area", "employment"), ("triangular", "1")],
+        &[
+            ("policy_area", "skills"),
+            ("policy_area", "employment"),
+            ("triangular", "1"),
+        ],
     )
     .await;
     redirected_to(&saved);
@@ -581,7 +632,13 @@ async fn partnerships_and_project_extras_are_saved_and_audited() {
     assert!(bad.body.contains("id=\"f-policy_area-error\""));
     assert_eq!(audit(&store, "partnership").await.len(), 1);
     assert_eq!(audit(&store, "project").await.len(), 1);
-    let missing = post(&store, &officer, "/staff/projects/XM-NOT-STORED", &[("mptf", "1")]).await;
+    let missing = post(
+        &store,
+        &officer,
+        "/staff/projects/XM-NOT-STORED",
+        &[("mptf", "1")],
+    )
+    .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     store.close().await;
 }
@@ -596,17 +653,63 @@ async fn hostile_input_on_every_records_form_is_refused_or_stored_harmlessly() {
     let sql = "x'); DROP TABLE partner; --";
     let long = "é".repeat(5000);
     // (form, the fields it needs, the field attacked, where a stored value shows)
-    let agreement = "title_en=T&modality=earmarked&status=pledged&currency=USD&amount=10&share_0_partner=p-1";
+    let agreement =
+        "title_en=T&modality=earmarked&status=pledged&currency=USD&amount=10&share_0_partner=p-1";
     let forms: [(&str, String, &str, &str); 9] = [
-        ("/staff/partners/new", "key=h-NN&name_en=N".to_owned(), "name_en", "/staff/partners/h-NN"),
-        ("/staff/partners/p-1", "name_en=N".to_owned(), "name_fr", "/staff/partners/p-1"),
-        ("/staff/partners/new", "name_en=N".to_owned(), "key", "/staff/partners/twelve"),
-        ("/staff/agreements/new", format!("key=ha-NN&{agreement}"), "title_en", "/staff/agreements/ha-NN"),
-        ("/staff/agreements/a-1", agreement.to_owned(), "document_0_label", "/staff/agreements/a-1"),
-        ("/staff/agreements/a-1", agreement.replace("&amount=10", ""), "amount", ""),
-        ("/staff/partnerships/new", "key=hp-NN&level=global".to_owned(), "name_en", "/staff/partnerships/hp-NN"),
-        ("/staff/partnerships/ms-1", "name_en=N&level=global&member_0_partner=p-1".to_owned(), "member_0_role", "/staff/partnerships/ms-1"),
-        ("/staff/agreements/a-1", agreement.to_owned(), "instalment_0_due", ""),
+        (
+            "/staff/partners/new",
+            "key=h-NN&name_en=N".to_owned(),
+            "name_en",
+            "/staff/partners/h-NN",
+        ),
+        (
+            "/staff/partners/p-1",
+            "name_en=N".to_owned(),
+            "name_fr",
+            "/staff/partners/p-1",
+        ),
+        (
+            "/staff/partners/new",
+            "name_en=N".to_owned(),
+            "key",
+            "/staff/partners/twelve",
+        ),
+        (
+            "/staff/agreements/new",
+            format!("key=ha-NN&{agreement}"),
+            "title_en",
+            "/staff/agreements/ha-NN",
+        ),
+        (
+            "/staff/agreements/a-1",
+            agreement.to_owned(),
+            "document_0_label",
+            "/staff/agreements/a-1",
+        ),
+        (
+            "/staff/agreements/a-1",
+            agreement.replace("&amount=10", ""),
+            "amount",
+            "",
+        ),
+        (
+            "/staff/partnerships/new",
+            "key=hp-NN&level=global".to_owned(),
+            "name_en",
+            "/staff/partnerships/hp-NN",
+        ),
+        (
+            "/staff/partnerships/ms-1",
+            "name_en=N&level=global&member_0_partner=p-1".to_owned(),
+            "member_0_role",
+            "/staff/partnerships/ms-1",
+        ),
+        (
+            "/staff/agreements/a-1",
+            agreement.to_owned(),
+            "instalment_0_due",
+            "",
+        ),
     ];
     let payloads: [(&str, &str); 5] = [
         ("script", script),
@@ -625,7 +728,10 @@ async fn hostile_input_on_every_records_form_is_refused_or_stored_harmlessly() {
             fields.retain(|(name, _)| name != field);
             fields.push(((*field).to_owned(), payload.to_owned()));
             if *field == "document_0_label" {
-                fields.push(("document_0_url".to_owned(), "https://example.org/d".to_owned()));
+                fields.push((
+                    "document_0_url".to_owned(),
+                    "https://example.org/d".to_owned(),
+                ));
             }
             if *field == "instalment_0_due" {
                 fields.push(("instalment_0_amount".to_owned(), "10".to_owned()));
@@ -652,7 +758,8 @@ async fn hostile_input_on_every_records_form_is_refused_or_stored_harmlessly() {
                 other => panic!("{label}: {other}"),
             }
             // Wrong types, oversized text and control characters never get in.
-            if matches!(name, "long" | "control") || matches!(*field, "amount" | "instalment_0_due") {
+            if matches!(name, "long" | "control") || matches!(*field, "amount" | "instalment_0_due")
+            {
                 assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{label}");
             }
         }
@@ -660,10 +767,24 @@ async fn hostile_input_on_every_records_form_is_refused_or_stored_harmlessly() {
     // The SQL fragment did nothing but be stored as text.
     assert!(store.staff_partner("p-1").await.unwrap().is_some());
     // A body that is not UTF-8 text, and one over the size limit, are refused whole.
-    let bad_utf8 = post_form(&store, &officer, "/staff/partners/p-1", Some(&officer.csrf), "name_en=%FF%FE").await;
+    let bad_utf8 = post_form(
+        &store,
+        &officer,
+        "/staff/partners/p-1",
+        Some(&officer.csrf),
+        "name_en=%FF%FE",
+    )
+    .await;
     assert_eq!(bad_utf8.status, StatusCode::BAD_REQUEST);
     let huge = format!("name_en={}", "a".repeat(100_000));
-    let too_large = post_form(&store, &officer, "/staff/partners/p-1", Some(&officer.csrf), &huge).await;
+    let too_large = post_form(
+        &store,
+        &officer,
+        "/staff/partners/p-1",
+        Some(&officer.csrf),
+        &huge,
+    )
+    .await;
     assert!(too_large.status.is_client_error(), "{}", too_large.status);
     let kept = store.staff_partner("p-1").await.unwrap().unwrap();
     assert!(kept.partner.names.en.chars().count() < 1000);

@@ -11,8 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use coopfolio_core::modality::Modality;
 use coopfolio_core::partnership::{
-    Agreement, AgreementPartner, AgreementStatus, Earmark, EarmarkTarget, Instalment,
-    ProjectExtras,
+    Agreement, AgreementPartner, AgreementStatus, Earmark, EarmarkTarget, Instalment, ProjectExtras,
 };
 use coopfolio_core::policy_area::PolicyArea;
 use coopfolio_core::reference::Names;
@@ -590,7 +589,9 @@ fn check(
         let field = |part: &str| format!("earmark_{index}_{part}");
         let kind = form.get(&field("kind")).trim();
         let target_text = form.get(&field("target")).trim();
-        let filled = !kind.is_empty() || !target_text.is_empty() || !form.get(&field("amount")).trim().is_empty();
+        let filled = !kind.is_empty()
+            || !target_text.is_empty()
+            || !form.get(&field("amount")).trim().is_empty();
         if !filled {
             continue;
         }
@@ -600,10 +601,13 @@ fn check(
                 let identifier = checker.text(&field("target"), true, 200);
                 Some(EarmarkTarget::Project(identifier))
             }
-            "country" => checker.country(&field("target")).map(EarmarkTarget::Country).or_else(|| {
-                checker.fail(&field("target"), "records_error_country");
-                None
-            }),
+            "country" => checker
+                .country(&field("target"))
+                .map(EarmarkTarget::Country)
+                .or_else(|| {
+                    checker.fail(&field("target"), "records_error_country");
+                    None
+                }),
             "policy_area" => checker
                 .code::<PolicyArea>(&field("target"), true)
                 .map(EarmarkTarget::PolicyArea),
@@ -645,7 +649,9 @@ fn check(
         // whoever clicks it.
         let lower = url.to_ascii_lowercase();
         let web = (lower.starts_with("https://") || lower.starts_with("http://"))
-            && !url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
+            && !url
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
         if !web {
             checker.fail(&url_field, "records_error_url");
             continue;
@@ -660,8 +666,16 @@ fn check(
         (Some(modality), Some(status), Some(currency), Some(amount)) => Some(Agreement {
             key,
             title: Names {
-                fr: if title_fr.is_empty() { title_en.clone() } else { title_fr },
-                es: if title_es.is_empty() { title_en.clone() } else { title_es },
+                fr: if title_fr.is_empty() {
+                    title_en.clone()
+                } else {
+                    title_fr
+                },
+                es: if title_es.is_empty() {
+                    title_en.clone()
+                } else {
+                    title_es
+                },
                 en: title_en,
             },
             modality,
@@ -758,8 +772,14 @@ fn values_of(stored: &StaffAgreement) -> (BTreeMap<String, String>, Rows) {
         set(format!("share_{index}_amount"), share.amount.to_string());
     }
     for (index, instalment) in agreement.instalments.iter().enumerate() {
-        set(format!("instalment_{index}_due"), instalment.due_date.clone());
-        set(format!("instalment_{index}_amount"), instalment.amount.to_string());
+        set(
+            format!("instalment_{index}_due"),
+            instalment.due_date.clone(),
+        );
+        set(
+            format!("instalment_{index}_amount"),
+            instalment.amount.to_string(),
+        );
         set(
             format!("instalment_{index}_received_date"),
             date(&instalment.received_date),
@@ -780,7 +800,10 @@ fn values_of(stored: &StaffAgreement) -> (BTreeMap<String, String>, Rows) {
         };
         set(format!("earmark_{index}_kind"), kind.into());
         set(format!("earmark_{index}_target"), target);
-        set(format!("earmark_{index}_amount"), earmark.amount.to_string());
+        set(
+            format!("earmark_{index}_amount"),
+            earmark.amount.to_string(),
+        );
     }
     for (index, document) in stored.documents.iter().enumerate() {
         set(format!("document_{index}_url"), document.url.clone());

@@ -203,8 +203,16 @@ async fn save(
         let partner = Partner {
             key: partner_key.clone(),
             names: Names {
-                fr: if names.fr.is_empty() { names.en.clone() } else { names.fr },
-                es: if names.es.is_empty() { names.en.clone() } else { names.es },
+                fr: if names.fr.is_empty() {
+                    names.en.clone()
+                } else {
+                    names.fr
+                },
+                es: if names.es.is_empty() {
+                    names.en.clone()
+                } else {
+                    names.es
+                },
                 en: names.en,
             },
             iati_ref,
@@ -213,7 +221,11 @@ async fn save(
             group_override,
             synthetic: stored.as_ref().is_some_and(|s| s.partner.synthetic),
         };
-        let mode = if key.is_some() { SaveMode::Edit } else { SaveMode::Create };
+        let mode = if key.is_some() {
+            SaveMode::Edit
+        } else {
+            SaveMode::Create
+        };
         match state
             .store
             .save_staff_partner(&partner, mode, user.email())

@@ -14,8 +14,8 @@ use coopfolio_store::staff::Role;
 use serde::Serialize;
 
 use super::{
-    field_error_of, form_response, path_segment, row_count, saved, Checker, Choice, Form,
-    FormView, MAX_NAME_CHARS, MAX_TEXT_CHARS,
+    field_error_of, form_response, path_segment, row_count, saved, Checker, Choice, Form, FormView,
+    MAX_NAME_CHARS, MAX_TEXT_CHARS,
 };
 use crate::error::WebError;
 use crate::staff::{StaffFrame, StaffUser};
@@ -92,7 +92,17 @@ pub async fn new_form(
     user: StaffUser,
     lang: Lang,
 ) -> Result<Response, WebError> {
-    render_form(&state, &user, lang, None, FormView::default(), Vec::new(), 2, false).await
+    render_form(
+        &state,
+        &user,
+        lang,
+        None,
+        FormView::default(),
+        Vec::new(),
+        2,
+        false,
+    )
+    .await
 }
 
 pub async fn create(
@@ -118,7 +128,10 @@ pub async fn show(
     values.insert("name_es".to_owned(), stored.name.es.clone());
     values.insert("level".to_owned(), stored.level.code().to_owned());
     for (index, member) in stored.members.iter().enumerate() {
-        values.insert(format!("member_{index}_partner"), member.partner_key.clone());
+        values.insert(
+            format!("member_{index}_partner"),
+            member.partner_key.clone(),
+        );
         values.insert(format!("member_{index}_role"), member.role.clone());
     }
     let areas = stored
@@ -179,8 +192,17 @@ async fn save(
         .collect();
     if form.added_row().is_some() {
         let view = FormView::from_form(&form, Vec::new());
-        return render_form(&state, &user, lang, key.as_deref(), view, chosen, rows, synthetic)
-            .await;
+        return render_form(
+            &state,
+            &user,
+            lang,
+            key.as_deref(),
+            view,
+            chosen,
+            rows,
+            synthetic,
+        )
+        .await;
     }
     let partners: Vec<String> = state
         .store
@@ -238,8 +260,16 @@ async fn save(
         let partnership = Partnership {
             key: partnership_key.clone(),
             name: Names {
-                fr: if name_fr.is_empty() { name_en.clone() } else { name_fr },
-                es: if name_es.is_empty() { name_en.clone() } else { name_es },
+                fr: if name_fr.is_empty() {
+                    name_en.clone()
+                } else {
+                    name_fr
+                },
+                es: if name_es.is_empty() {
+                    name_en.clone()
+                } else {
+                    name_es
+                },
                 en: name_en,
             },
             level,
@@ -247,7 +277,11 @@ async fn save(
             members,
             synthetic,
         };
-        let mode = if key.is_some() { SaveMode::Edit } else { SaveMode::Create };
+        let mode = if key.is_some() {
+            SaveMode::Edit
+        } else {
+            SaveMode::Create
+        };
         match state
             .store
             .save_staff_partnership(&partnership, mode, user.email())
@@ -263,7 +297,17 @@ async fn save(
         }
     }
     let view = FormView::from_form(&form, errors);
-    render_form(&state, &user, lang, key.as_deref(), view, chosen, rows, synthetic).await
+    render_form(
+        &state,
+        &user,
+        lang,
+        key.as_deref(),
+        view,
+        chosen,
+        rows,
+        synthetic,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]

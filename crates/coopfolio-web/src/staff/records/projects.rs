@@ -68,7 +68,12 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, WebError> {
     let code = lang.code();
-    let page_number = params.page.trim().parse::<u32>().unwrap_or(1).clamp(1, 10_000);
+    let page_number = params
+        .page
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(1)
+        .clamp(1, 10_000);
     let query = ProjectQuery {
         text: Some(params.q.trim().to_owned()).filter(|q| !q.is_empty()),
         country: Some(params.country.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()),
@@ -106,7 +111,11 @@ pub async fn list(
         country: params.country,
         status: params.status,
     };
-    Ok(Html(render::page("staff_projects.html", catalog(lang), page)?))
+    Ok(Html(render::page(
+        "staff_projects.html",
+        catalog(lang),
+        page,
+    )?))
 }
 
 #[derive(Serialize)]
@@ -160,7 +169,11 @@ pub async fn update(
         return Err(not_found(&identifier));
     }
     let form = Form::parse(&body)?;
-    let chosen: Vec<String> = form.all("policy_area").into_iter().map(str::to_owned).collect();
+    let chosen: Vec<String> = form
+        .all("policy_area")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let mut checker = Checker::new(&form, catalog(lang));
     let mut areas = Vec::new();
     for code in &chosen {
