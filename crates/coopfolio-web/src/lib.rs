@@ -83,6 +83,7 @@ pub const PUBLIC_ROUTES: &[RouteInfo] = &[
     RouteInfo::public("GET", "/projects.csv"),
     RouteInfo::public("GET", "/projects.json"),
     RouteInfo::public("GET", "/projects.xlsx"),
+    RouteInfo::public("GET", "/projects.xml"),
     RouteInfo::public("GET", "/projects/{identifier}"),
     RouteInfo::public("GET", "/partners"),
     RouteInfo::public("GET", "/partners/{key}"),
@@ -111,6 +112,7 @@ pub fn app(state: AppState) -> Router {
         .route("/projects.csv", get(downloads::csv))
         .route("/projects.json", get(downloads::json))
         .route("/projects.xlsx", get(downloads::xlsx))
+        .route("/projects.xml", get(downloads::xml))
         .route("/projects/{identifier}", get(pages::project))
         .route("/partners", get(entity_pages::partners))
         .route("/partners/{key}", get(entity_pages::partner))

@@ -14,6 +14,7 @@ mod entity_pages;
 mod explorer;
 mod filters;
 mod home;
+mod iati_downloads;
 mod inquiry;
 mod languages;
 mod map;
