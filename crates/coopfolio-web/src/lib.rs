@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cache;
 mod chart;
 mod client;
 mod downloads;
@@ -55,6 +56,8 @@ pub struct AppState {
     /// The server sits behind a reverse proxy that sets `X-Forwarded-For` and
     /// `X-Forwarded-Host`, so those name the client and the public host (see `client.rs`).
     pub behind_proxy: bool,
+    /// Rendered public pages, kept a few seconds (see `cache.rs`); shared by the clones.
+    pub(crate) pages: cache::PageCache,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
         AppState {
             store,
             behind_proxy: false,
+            pages: cache::PageCache::default(),
         }
     }
 
@@ -106,6 +110,7 @@ pub fn routes() -> Vec<RouteInfo> {
 /// The portal's router.
 pub fn app(state: AppState) -> Router {
     let staff_router = staff::router(&state);
+    let pages = state.clone();
     Router::new()
         .route("/", get(pages::home))
         .route("/projects", get(explorer::projects))
@@ -127,6 +132,10 @@ pub fn app(state: AppState) -> Router {
         .merge(staff_router)
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            pages,
+            cache::middleware,
+        ))
         // Inside the header layers, so that error pages too come in the request's language.
         .layer(axum::middleware::from_fn(language::middleware))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
