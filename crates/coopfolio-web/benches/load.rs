@@ -11,7 +11,8 @@
 //! status other than 200). The target of the design: >= 5,000 requests/s on 2 cores for the
 //! home page, p99 < 50 ms, zero errors. `COOPFOLIO_BENCH_CONNECTIONS` (default 64) and
 //! `COOPFOLIO_BENCH_SECONDS` (default 10) change the load; `COOPFOLIO_BENCH_PAGES` (a comma
-//! list of paths) runs some pages only.
+//! list of paths) runs some pages only; `COOPFOLIO_BENCH_NO_CACHE=1` turns the page cache off,
+//! so that every request renders its page from the database.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,7 +83,11 @@ fn main() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
-    let state = coopfolio_web::AppState::new(store);
+    let cached = std::env::var("COOPFOLIO_BENCH_NO_CACHE").is_err();
+    let mut state = coopfolio_web::AppState::new(store);
+    if !cached {
+        state = state.without_page_cache();
+    }
     runtime.spawn(coopfolio_web::serve(
         listener,
         state,
@@ -94,7 +99,8 @@ fn main() {
         Err(_) => PAGES.iter().map(|page| (*page).to_owned()).collect(),
     };
     println!(
-        "scale {scale}, {cores} cores, {connections} connections, {seconds} s a page, load average {}",
+        "scale {scale}, {cores} cores, {connections} connections, {seconds} s a page, page cache {}, load average {}",
+        if cached { "on" } else { "off" },
         load_average()
     );
     println!("| page | requests/s | p50 ms | p99 ms | errors |");

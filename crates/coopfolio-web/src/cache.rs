@@ -41,9 +41,19 @@ const MAX_PAGES: usize = 2_000;
 const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The cache of one server process; cheap to clone (the clones share it).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct PageCache {
     pages: Arc<Mutex<HashMap<String, Entry>>>,
+    enabled: bool,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache {
+            pages: Arc::default(),
+            enabled: true,
+        }
+    }
 }
 
 impl std::fmt::Debug for PageCache {
@@ -73,6 +83,14 @@ enum Lookup {
 }
 
 impl PageCache {
+    /// A cache that keeps nothing.
+    pub fn disabled() -> PageCache {
+        PageCache {
+            enabled: false,
+            ..PageCache::default()
+        }
+    }
+
     fn lookup(&self, key: &str, if_none_match: Option<&HeaderValue>) -> Lookup {
         let Ok(mut pages) = self.pages.lock() else {
             return Lookup::Render;
@@ -154,7 +172,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         state.pages.clear();
         return response;
     }
-    if !cacheable(request.uri().path()) {
+    if !state.pages.enabled || !cacheable(request.uri().path()) {
         return next.run(request).await;
     }
     let lang = request

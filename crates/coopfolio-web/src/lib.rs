@@ -69,6 +69,15 @@ impl AppState {
         }
     }
 
+    /// The same state without the page cache: every page rendered from the database, as the
+    /// load benchmark's comparison run measures.
+    pub fn without_page_cache(self) -> AppState {
+        AppState {
+            pages: cache::PageCache::disabled(),
+            ..self
+        }
+    }
+
     /// The same state, told whether the server is behind a reverse proxy.
     pub fn behind_proxy(self, behind_proxy: bool) -> AppState {
         AppState {
