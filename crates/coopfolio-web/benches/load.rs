@@ -180,11 +180,18 @@ fn milliseconds(text: &str) -> f64 {
     } else {
         (text, 1.0)
     };
-    number.parse::<f64>().map_or(f64::NAN, |value| value * factor)
+    number
+        .parse::<f64>()
+        .map_or(f64::NAN, |value| value * factor)
 }
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_else(|_| "unknown".to_owned())
 }

@@ -253,6 +253,65 @@ pub(crate) fn matches_etag(tags: &HeaderValue, etag: &HeaderValue) -> bool {
 pub(crate) fn not_modified(etag: HeaderValue) -> Response {
     let mut response = StatusCode::NOT_MODIFIED.into_response();
     response.headers_mut().insert(header::ETAG, etag);
-    response.headers_mut().insert(header::CACHE_CONTROL, cache_control());
     response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, cache_control());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn html() -> HeaderValue {
+        HeaderValue::from_static("text/html; charset=utf-8")
+    }
+
+    #[test]
+    fn a_kept_page_is_served_until_a_write_clears_it() {
+        let cache = PageCache::default();
+        assert!(matches!(cache.lookup("en GET /", None), Lookup::Render));
+        let etag = cache.store(
+            "en GET /".to_owned(),
+            html(),
+            Bytes::from_static(b"<p>1</p>"),
+        );
+        let Lookup::Fresh(response) = cache.lookup("en GET /", None) else {
+            panic!("the page was kept");
+        };
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::ETAG], etag);
+        // Another language is another page.
+        assert!(matches!(cache.lookup("fr GET /", None), Lookup::Render));
+        // A browser holding the same copy is told it has not changed.
+        let Lookup::Fresh(response) = cache.lookup("en GET /", Some(&etag)) else {
+            panic!("the page was kept");
+        };
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+        cache.clear();
+        assert!(matches!(cache.lookup("en GET /", None), Lookup::Render));
+    }
+
+    #[test]
+    fn a_disabled_cache_keeps_nothing_and_private_pages_are_never_kept() {
+        assert!(!PageCache::disabled().enabled);
+        assert!(cacheable("/") && cacheable("/projects/XI-1") && cacheable("/countries/KE"));
+        for path in [
+            "/contact",
+            "/projects.csv",
+            "/projects.xml",
+            "/staff/inquiries",
+        ] {
+            assert!(!cacheable(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn etags_differ_with_the_body_and_match_weak_or_listed_tags() {
+        let one = etag(b"one");
+        assert_ne!(one, etag(b"two"));
+        let listed = HeaderValue::from_str(&format!("\"x\", W/{}", one.to_str().unwrap())).unwrap();
+        assert!(matches_etag(&listed, &one));
+        assert!(!matches_etag(&HeaderValue::from_static("\"x\""), &one));
+    }
 }

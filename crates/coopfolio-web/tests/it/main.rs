@@ -18,6 +18,7 @@ mod iati_downloads;
 mod inquiry;
 mod languages;
 mod map;
+mod page_cache;
 mod security;
 mod staff;
 
