@@ -129,7 +129,10 @@ mod tests {
             for lang in [Lang::Fr, Lang::Es] {
                 let said = method_sentence(english, crate::text::catalog(lang));
                 assert_ne!(&said, english, "{key} is not translated into {lang:?}");
-                assert!(!said.starts_with("portal_method_"), "{key}: no text for {lang:?}");
+                assert!(
+                    !said.starts_with("portal_method_"),
+                    "{key}: no text for {lang:?}"
+                );
             }
         }
         // A sentence made with a count in it stays as given.
