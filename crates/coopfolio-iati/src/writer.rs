@@ -139,6 +139,25 @@ impl<W: Write> IatiWriter<W> {
         Ok(omissions)
     }
 
+    /// Writes an XML comment at this point of the file, such as the note at the top of a
+    /// download that says how it was made. A comment cannot hold `--` nor end with `-`, so
+    /// such runs are spaced out; characters XML cannot carry are dropped.
+    pub fn write_comment(&mut self, text: &str) -> Result<(), WriteError> {
+        let mut safe = clean(text).replace("--", "- -").replace("--", "- -");
+        if safe.ends_with('-') {
+            safe.push(' ');
+        }
+        self.xml
+            .write_event(Event::Comment(BytesText::from_escaped(format!(" {safe} "))))?;
+        Ok(())
+    }
+
+    /// The output written so far, so that a streamed file can hand on what is ready (taking a
+    /// `Vec<u8>`'s bytes, say) between records.
+    pub fn get_mut(&mut self) -> &mut W {
+        self.xml.get_mut()
+    }
+
     /// Closes the root element and returns the output, flushed.
     pub fn finish(mut self) -> Result<W, WriteError> {
         self.xml

@@ -100,6 +100,22 @@ impl ProjectDownload {
         self.next = end;
         Ok(Some(store.download_rows(ids).await?))
     }
+
+    /// The next page of activities as an IATI export gives them (kept XML, else rebuilt), in
+    /// the view's order; `None` when every one has been read. A page holds
+    /// [`crate::export::EXPORT_PAGE`] activities, whose XML weighs more than a row.
+    pub async fn next_activities(
+        &mut self,
+        store: &Store,
+    ) -> Result<Option<Vec<crate::export::ExportedActivity>>, StoreError> {
+        if self.next >= self.ids.len() {
+            return Ok(None);
+        }
+        let end = (self.next + crate::export::EXPORT_PAGE as usize).min(self.ids.len());
+        let ids = &self.ids[self.next..end];
+        self.next = end;
+        Ok(Some(store.export_by_ids(ids).await?))
+    }
 }
 
 impl Store {

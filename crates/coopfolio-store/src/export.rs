@@ -190,6 +190,47 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The activities with these ids, in the order given: each as its kept XML where the
+    /// importer kept some, else rebuilt from the tables. An id whose activity is gone (replaced
+    /// since the ids were read) is left out. The portal's IATI download reads a view this way,
+    /// a page of ids at a time.
+    pub async fn export_by_ids(&self, ids: &[i64]) -> Result<Vec<ExportedActivity>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = crate::portal::id_list(ids);
+        let rows: Vec<(i64, String, Option<Vec<u8>>)> = dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_as(&format!(
+                "SELECT a.id, a.iati_identifier, x.raw_xml FROM activity a \
+                 LEFT JOIN activity_xml x ON x.activity_id = a.id WHERE a.id IN ({list})"
+            ))
+            .fetch_all(pool)
+            .await
+        })
+        .map_err(StoreError::query("reading activities to export"))?;
+        let mut to_rebuild: Vec<i64> = rows
+            .iter()
+            .filter(|row| row.2.is_none())
+            .map(|row| row.0)
+            .collect();
+        to_rebuild.sort_unstable();
+        let mut rebuilt = self.rebuild_activities(&to_rebuild).await?;
+        let mut found: HashMap<i64, ExportedActivity> = HashMap::with_capacity(rows.len());
+        for (id, identifier, xml) in rows {
+            let activity = match xml {
+                Some(xml) => ExportedActivity::Raw { identifier, xml },
+                None => match rebuilt.remove(&id) {
+                    Some(activity) => ExportedActivity::Model(Box::new(activity)),
+                    None => continue,
+                },
+            };
+            found.insert(id, activity);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+}
+
 /// Ledger rows per page when the organisation's totals are summed.
 const LEDGER_PAGE: i64 = 5_000;
 
@@ -348,49 +389,55 @@ impl Store {
         let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
             return Ok(HashMap::new());
         };
+        // A page of the whole table is a dense run of ids, read as a range; the ids of a
+        // filtered view are scattered, and a range over them could span the whole table, so
+        // they are listed. Ids are integers from the database, safe to write inline.
+        let within = if last - first < 2 * ids.len() as i64 {
+            format!("BETWEEN {first} AND {last}")
+        } else {
+            format!("IN ({})", crate::portal::id_list(ids))
+        };
         let rows: PageRows = dispatch!(&self.pool, Pool, pool => async {
             Ok::<_, sqlx::Error>(PageRows {
-                activities: sqlx::query_as(
+                activities: sqlx::query_as(&format!(
                     "SELECT id, iati_identifier, reporting_org_ref, reporting_org_type, \
                      reporting_org_name, default_currency, default_lang, hierarchy, status, \
                      collaboration_type, default_flow_type, default_finance_type, \
                      default_tied_status, humanitarian, last_updated FROM activity \
-                     WHERE id >= $1 AND id <= $2 ORDER BY id")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                narratives: sqlx::query_as("SELECT activity_id, element, element_index, description_type, \
-                     lang, text FROM activity_narrative WHERE activity_id >= $1 \
-                     AND activity_id <= $2 ORDER BY activity_id, position")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                aid_types: sqlx::query_as("SELECT activity_id, code, vocabulary FROM activity_default_aid_type \
-                     WHERE activity_id >= $1 AND activity_id <= $2 ORDER BY activity_id, position")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                orgs: sqlx::query_as("SELECT activity_id, role, type, ref, activity_identifier, \
-                     crs_channel_code, name FROM participating_org WHERE activity_id >= $1 \
-                     AND activity_id <= $2 ORDER BY activity_id, position")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                dates: sqlx::query_as("SELECT activity_id, type, date FROM activity_date \
-                     WHERE activity_id >= $1 AND activity_id <= $2 ORDER BY activity_id, position")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                countries: sqlx::query_as("SELECT activity_id, code, CAST(percentage AS TEXT) \
-                     FROM recipient_country WHERE activity_id >= $1 AND activity_id <= $2 \
-                     ORDER BY activity_id, position")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                regions: sqlx::query_as("SELECT activity_id, code, vocabulary, CAST(percentage AS TEXT) \
-                     FROM recipient_region WHERE activity_id >= $1 AND activity_id <= $2 \
-                     ORDER BY activity_id, position")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                sectors: sqlx::query_as("SELECT activity_id, code, vocabulary, CAST(percentage AS TEXT) \
-                     FROM sector WHERE activity_id >= $1 AND activity_id <= $2 \
-                     ORDER BY activity_id, position")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                related: sqlx::query_as("SELECT activity_id, type, iati_identifier FROM related_activity \
-                     WHERE activity_id >= $1 AND activity_id <= $2 ORDER BY activity_id, position")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                budgets: sqlx::query_as("SELECT activity_id, type, status, period_start, period_end, \
+                     WHERE id {within} ORDER BY id"))
+                    .fetch_all(pool).await?,
+                narratives: sqlx::query_as(&format!("SELECT activity_id, element, element_index, description_type, \
+                     lang, text FROM activity_narrative WHERE activity_id {within} ORDER BY activity_id, position"))
+                    .fetch_all(pool).await?,
+                aid_types: sqlx::query_as(&format!("SELECT activity_id, code, vocabulary FROM activity_default_aid_type \
+                     WHERE activity_id {within} ORDER BY activity_id, position"))
+                    .fetch_all(pool).await?,
+                orgs: sqlx::query_as(&format!("SELECT activity_id, role, type, ref, activity_identifier, \
+                     crs_channel_code, name FROM participating_org WHERE activity_id {within} ORDER BY activity_id, position"))
+                    .fetch_all(pool).await?,
+                dates: sqlx::query_as(&format!("SELECT activity_id, type, date FROM activity_date \
+                     WHERE activity_id {within} ORDER BY activity_id, position"))
+                    .fetch_all(pool).await?,
+                countries: sqlx::query_as(&format!("SELECT activity_id, code, CAST(percentage AS TEXT) \
+                     FROM recipient_country WHERE activity_id {within} \
+                     ORDER BY activity_id, position"))
+                    .fetch_all(pool).await?,
+                regions: sqlx::query_as(&format!("SELECT activity_id, code, vocabulary, CAST(percentage AS TEXT) \
+                     FROM recipient_region WHERE activity_id {within} \
+                     ORDER BY activity_id, position"))
+                    .fetch_all(pool).await?,
+                sectors: sqlx::query_as(&format!("SELECT activity_id, code, vocabulary, CAST(percentage AS TEXT) \
+                     FROM sector WHERE activity_id {within} \
+                     ORDER BY activity_id, position"))
+                    .fetch_all(pool).await?,
+                related: sqlx::query_as(&format!("SELECT activity_id, type, iati_identifier FROM related_activity \
+                     WHERE activity_id {within} ORDER BY activity_id, position"))
+                    .fetch_all(pool).await?,
+                budgets: sqlx::query_as(&format!("SELECT activity_id, type, status, period_start, period_end, \
                      CAST(value AS TEXT), currency, value_date FROM budget \
-                     WHERE activity_id >= $1 AND activity_id <= $2 ORDER BY activity_id, id")
-                    .bind(first).bind(last).fetch_all(pool).await?,
-                transactions: sqlx::query_as(
+                     WHERE activity_id {within} ORDER BY activity_id, id"))
+                    .fetch_all(pool).await?,
+                transactions: sqlx::query_as(&format!(
                     "SELECT activity_id, ref AS reference, type AS kind, \
                      type_as_written AS kind_as_written, date, CAST(value AS TEXT) AS amount, \
                      currency, value_date, provider_org_ref, provider_org_type, \
@@ -398,8 +445,8 @@ impl Store {
                      receiver_org_type, receiver_org_name, receiver_activity_identifier, \
                      description, flow_type, finance_type, tied_status, aid_type, \
                      aid_type_vocabulary, humanitarian FROM \"transaction\" \
-                     WHERE activity_id >= $1 AND activity_id <= $2 ORDER BY activity_id, id")
-                    .bind(first).bind(last).fetch_all(pool).await?,
+                     WHERE activity_id {within} ORDER BY activity_id, id"))
+                    .fetch_all(pool).await?,
             })
         }.await)
         .map_err(StoreError::query("reading the activities to export"))?;

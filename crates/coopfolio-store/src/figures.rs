@@ -176,6 +176,50 @@ const CONVERSION_RULE: &str = "each entry converted at its own date: the month's
     else the year's, stored rates before the bundled ones, rounded half away from zero to the \
     cent; an entry without a rate is listed here and left out, never counted as zero";
 
+const APPROVED_BASIS: &str = "approved: the partner shares of agreements signed, active or \
+    closed, at their signature date";
+const RECEIVED_BASIS: &str = "received: instalments of agreements received, split across the \
+    agreement's partners by their shares, at the date they arrived; incoming funds reported in \
+    the IATI data of activities are not counted, since contributions come from agreements only";
+const BUDGET_BASIS: &str =
+    "budget: the budgets of programmes and projects whose budget period starts in the period";
+const BUDGET_HIERARCHY: &str = "a project whose parent programme is stored is left out: the \
+    parent's budget counts, never both";
+const BUDGET_REVISED: &str =
+    "a revised budget replaces the original of the same activity and period";
+const PORTFOLIO_HIERARCHY: &str = "programmes and projects are counted alike: a programme and \
+    each of its projects count once each";
+const PORTFOLIO_REVISED: &str = "not applicable: activities are counted, not budgets";
+const NO_MONEY: &str = "not applicable: no money is counted";
+const NOTHING_WITHHELD: &str = "nothing withheld";
+
+/// The fixed sentences of method notes, each with a key, so that a page can say them in its
+/// reader's language: a note's field that equals one of these sentences is that sentence, and
+/// the portal's text catalogs hold `portal_method_<key>` in English, French and Spanish. A
+/// sentence made with counts or names in it has no key and stays English.
+pub const METHOD_SENTENCES: &[(&str, &str)] = &[
+    ("approved", APPROVED_BASIS),
+    ("received", RECEIVED_BASIS),
+    ("hierarchy_contributions", HIERARCHY_CONTRIBUTIONS),
+    ("no_revised_budgets", NO_REVISED_BUDGETS),
+    ("conversion", CONVERSION_RULE),
+    ("budget", BUDGET_BASIS),
+    ("budget_hierarchy", BUDGET_HIERARCHY),
+    ("budget_revised", BUDGET_REVISED),
+    ("portfolio_hierarchy", PORTFOLIO_HIERARCHY),
+    ("portfolio_revised", PORTFOLIO_REVISED),
+    ("no_money", NO_MONEY),
+    ("nothing_withheld", NOTHING_WITHHELD),
+];
+
+/// The key of a fixed method-note sentence, if `sentence` is one.
+pub fn method_sentence_key(sentence: &str) -> Option<&'static str> {
+    METHOD_SENTENCES
+        .iter()
+        .find(|(_, english)| *english == sentence)
+        .map(|(key, _)| *key)
+}
+
 impl Store {
     /// A setting's value, if set.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -519,8 +563,8 @@ impl Store {
         let confidential = confidential as u64;
         let method = MethodNote {
             basis: match basis {
-                Basis::Approved => "approved: the partner shares of agreements signed, active or closed, at their signature date".to_owned(),
-                Basis::Received => "received: instalments of agreements received, split across the agreement's partners by their shares, at the date they arrived; incoming funds reported in the IATI data of activities are not counted, since contributions come from agreements only".to_owned(),
+                Basis::Approved => APPROVED_BASIS.to_owned(),
+                Basis::Received => RECEIVED_BASIS.to_owned(),
             },
             period: period_label(period),
             first_day,
@@ -798,14 +842,14 @@ impl Store {
             }
         }
         let method = MethodNote {
-            basis: "budget: the budgets of programmes and projects whose budget period starts in the period".to_owned(),
+            basis: BUDGET_BASIS.to_owned(),
             period: period_label(period),
             first_day,
             last_day: period.last_day(),
             modalities: Vec::new(),
             partner_groups: Vec::new(),
-            hierarchy_rule: "a project whose parent programme is stored is left out: the parent's budget counts, never both".to_owned(),
-            revised_budget_rule: "a revised budget replaces the original of the same activity and period".to_owned(),
+            hierarchy_rule: BUDGET_HIERARCHY.to_owned(),
+            revised_budget_rule: BUDGET_REVISED.to_owned(),
             conversion: ConversionNote {
                 rule: CONVERSION_RULE.to_owned(),
                 sources: sources.into_iter().collect(),
@@ -958,16 +1002,16 @@ fn portfolio_figure(
             last_day: period.last_day(),
             modalities: Vec::new(),
             partner_groups: Vec::new(),
-            hierarchy_rule: "programmes and projects are counted alike: a programme and each of its projects count once each".to_owned(),
-            revised_budget_rule: "not applicable: activities are counted, not budgets".to_owned(),
+            hierarchy_rule: PORTFOLIO_HIERARCHY.to_owned(),
+            revised_budget_rule: PORTFOLIO_REVISED.to_owned(),
             conversion: ConversionNote {
-                rule: "not applicable: no money is counted".to_owned(),
+                rule: NO_MONEY.to_owned(),
                 sources: Vec::new(),
                 entries_converted: 0,
                 entries_without_rate: 0,
             },
             withheld: Withheld {
-                note: "nothing withheld".to_owned(),
+                note: NOTHING_WITHHELD.to_owned(),
                 ..Withheld::default()
             },
         };

@@ -1,5 +1,5 @@
-//! Downloads of any explorer view: `/projects.csv`, `/projects.json` and `/projects.xlsx` take
-//! the explorer's query string and give every matching programme and project, all pages, in
+//! Downloads of any explorer view: `/projects.csv`, `/projects.json`, `/projects.xlsx` and
+//! `/projects.xml` (IATI 2.03) take the explorer's query string and give every matching programme and project, all pages, in
 //! the explorer's order, with the method note and the data version (the latest import run and
 //! the time of the download).
 //!
@@ -10,7 +10,11 @@
 //! its rows are gathered first and the workbook is written on a blocking thread, off the
 //! runtime's workers.
 //!
-//! Columns, in every format: identifier, title, status, start, end, countries (ISO 3166-1
+//! The IATI file streams too, a page of activities at a time, through the same writer as
+//! `coopfolio export iati`: an imported activity leaves as the XML that was imported, any other
+//! is rebuilt from the tables. Its method note and data version are XML comments at the top.
+//!
+//! Columns, in every tabular format: identifier, title, status, start, end, countries (ISO 3166-1
 //! alpha-2), regions, policy areas, markers, reporting organisation, budget in US dollars (an
 //! exact decimal, as text in XLSX too), budgets without a rate, link. CSV and XLSX name status,
 //! regions, policy areas and markers in the interface's language; JSON gives their codes.
@@ -20,7 +24,9 @@ use axum::extract::{Query, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use coopfolio_core::country::IloRegion;
+use coopfolio_iati::IatiWriter;
 use coopfolio_store::download::{DataVersion, DownloadMethod, DownloadRow, ProjectDownload};
+use coopfolio_store::export::ExportedActivity;
 use coopfolio_store::Store;
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Serialize;
@@ -187,6 +193,62 @@ pub async fn xlsx(
     ))
 }
 
+pub async fn xml(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Query(params): Query<ExplorerParams>,
+) -> Result<Response, WebError> {
+    let prepared = Prepared::new(&state.store, lang, &headers, &params).await?;
+    let mut writer =
+        IatiWriter::activities(Vec::new(), &prepared.version.read_at).map_err(iati_error)?;
+    for line in prepared.header_lines() {
+        writer.write_comment(&line).map_err(iati_error)?;
+    }
+    writer
+        .write_comment(
+            "Method, activities: an imported activity as the XML that was imported, \
+             any other rebuilt from the tables as `coopfolio export iati` rebuilds it",
+        )
+        .map_err(iati_error)?;
+    let opening = std::mem::take(writer.get_mut());
+    let filename = prepared.filename("xml");
+    let activities = stream::unfold(
+        Some((state.store.clone(), prepared.download, writer)),
+        |state| async move {
+            let (store, mut download, mut writer) = state?;
+            match download.next_activities(&store).await {
+                Ok(Some(page)) => {
+                    let written = page.iter().try_for_each(|activity| match activity {
+                        ExportedActivity::Raw { xml, .. } => writer.write_raw_activity(xml),
+                        ExportedActivity::Model(model) => writer.write_activity(model).map(drop),
+                    });
+                    match written {
+                        Ok(()) => {
+                            let chunk = Bytes::from(std::mem::take(writer.get_mut()));
+                            Some((Ok(chunk), Some((store, download, writer))))
+                        }
+                        Err(error) => Some((Err(iati_error(error)), None)),
+                    }
+                }
+                Ok(None) => Some((writer.finish().map(Bytes::from).map_err(iati_error), None)),
+                Err(error) => {
+                    // As for CSV: the status line has gone out, so the file is cut short.
+                    tracing::error!(?error, "an IATI download failed part way");
+                    Some((Err(WebError::from(error)), None))
+                }
+            }
+        },
+    );
+    let body =
+        stream::once(async move { Ok::<_, WebError>(Bytes::from(opening)) }).chain(activities);
+    Ok(attachment(
+        "application/xml; charset=utf-8",
+        &filename,
+        Body::from_stream(body),
+    ))
+}
+
 /// What every format needs before its first byte: the rows to come, the data version, the
 /// method note and how to label codes and links.
 struct Prepared {
@@ -221,6 +283,16 @@ impl Prepared {
 
     /// The header block of CSV and the "About" sheet of XLSX, one statement a line.
     fn about_lines(&self) -> Vec<String> {
+        let mut lines = self.header_lines();
+        for (name, note) in COLUMNS.iter().zip(COLUMN_NOTES) {
+            lines.push(format!("Column {name}: {note}"));
+        }
+        lines
+    }
+
+    /// What the view is, its data version and its method, one statement a line: the start of
+    /// every format's header.
+    fn header_lines(&self) -> Vec<String> {
         let version = &self.version;
         let mut lines = vec![
             "Coopfolio: programmes and projects".to_owned(),
@@ -250,9 +322,6 @@ impl Prepared {
             ("Method, partners", &method.partners),
         ] {
             lines.push(format!("{name}: {value}"));
-        }
-        for (name, note) in COLUMNS.iter().zip(COLUMN_NOTES) {
-            lines.push(format!("Column {name}: {note}"));
         }
         lines
     }
@@ -464,6 +533,10 @@ fn inert(text: &str) -> String {
 }
 
 fn download_error(error: csv::Error) -> WebError {
+    WebError::Download(error.to_string())
+}
+
+fn iati_error(error: coopfolio_iati::writer::WriteError) -> WebError {
     WebError::Download(error.to_string())
 }
 

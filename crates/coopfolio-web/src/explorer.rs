@@ -105,10 +105,13 @@ pub async fn projects(
         pages,
         previous_url: (query.page > 1).then(|| params.url_for_page(query.page - 1)),
         next_url: (query.page < pages).then(|| params.url_for_page(query.page + 1)),
-        downloads: ["csv", "xlsx", "json"]
+        downloads: ["csv", "xlsx", "json", "xml"]
             .iter()
             .map(|extension| Download {
-                format: extension.to_uppercase(),
+                format: match *extension {
+                    "xml" => "IATI XML".to_owned(),
+                    other => other.to_uppercase(),
+                },
                 url: params.download_url(extension),
             })
             .collect(),

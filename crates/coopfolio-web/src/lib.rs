@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cache;
 mod chart;
 mod client;
 mod downloads;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub importer: Option<Arc<dyn IatiImporter>>,
     /// The largest upload the imports page takes, all files together.
     pub upload_limit_bytes: u64,
+    /// Rendered public pages, kept a few seconds (see `cache.rs`); shared by the clones.
+    pub(crate) pages: cache::PageCache,
 }
 
 impl AppState {
@@ -77,6 +80,16 @@ impl AppState {
             mailer: None,
             importer: None,
             upload_limit_bytes: UPLOAD_LIMIT_BYTES,
+            pages: cache::PageCache::default(),
+        }
+    }
+
+    /// The same state without the page cache: every page rendered from the database, as the
+    /// load benchmark's comparison run measures.
+    pub fn without_page_cache(self) -> AppState {
+        AppState {
+            pages: cache::PageCache::disabled(),
+            ..self
         }
     }
 
@@ -122,6 +135,7 @@ pub const PUBLIC_ROUTES: &[RouteInfo] = &[
     RouteInfo::public("GET", "/projects.csv"),
     RouteInfo::public("GET", "/projects.json"),
     RouteInfo::public("GET", "/projects.xlsx"),
+    RouteInfo::public("GET", "/projects.xml"),
     RouteInfo::public("GET", "/projects/{identifier}"),
     RouteInfo::public("GET", "/partners"),
     RouteInfo::public("GET", "/partners/{key}"),
@@ -145,12 +159,14 @@ pub fn routes() -> Vec<RouteInfo> {
 pub fn app(state: AppState) -> Router {
     let staff_router = staff::router(&state);
     let upload_router = staff::upload_router(&state);
+    let pages = state.clone();
     Router::new()
         .route("/", get(pages::home))
         .route("/projects", get(explorer::projects))
         .route("/projects.csv", get(downloads::csv))
         .route("/projects.json", get(downloads::json))
         .route("/projects.xlsx", get(downloads::xlsx))
+        .route("/projects.xml", get(downloads::xml))
         .route("/projects/{identifier}", get(pages::project))
         .route("/partners", get(entity_pages::partners))
         .route("/partners/{key}", get(entity_pages::partner))
@@ -169,6 +185,10 @@ pub fn app(state: AppState) -> Router {
         .merge(upload_router)
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            pages,
+            cache::middleware,
+        ))
         // Inside the header layers, so that error pages too come in the request's language.
         .layer(axum::middleware::from_fn(language::middleware))
         // The header layers come last so that they wrap everything above, the body limit's

@@ -182,7 +182,7 @@ async fn biennium_view(
 
 pub(crate) fn method_view(method: &MethodNote, lang: &str) -> MethodView {
     let text = catalog(language::from_code(lang));
-    let mut withheld = method.withheld.note.clone();
+    let mut withheld = format::method_sentence(&method.withheld.note, text);
     if !method.withheld.without_rate.is_empty() {
         withheld.push_str(&format!(
             " ({} {})",
@@ -191,7 +191,7 @@ pub(crate) fn method_view(method: &MethodNote, lang: &str) -> MethodView {
         ));
     }
     MethodView {
-        basis: method.basis.clone(),
+        basis: format::method_sentence(&method.basis, text),
         period: format!(
             "{} ({} {} {})",
             method.period,
@@ -205,9 +205,9 @@ pub(crate) fn method_view(method: &MethodNote, lang: &str) -> MethodView {
             .map(|code| format::modality(code, lang))
             .collect::<Vec<_>>()
             .join(", "),
-        hierarchy_rule: method.hierarchy_rule.clone(),
-        revised_budget_rule: method.revised_budget_rule.clone(),
-        conversion: method.conversion.rule.clone(),
+        hierarchy_rule: format::method_sentence(&method.hierarchy_rule, text),
+        revised_budget_rule: format::method_sentence(&method.revised_budget_rule, text),
+        conversion: format::method_sentence(&method.conversion.rule, text),
         sources: method.conversion.sources.join("; "),
         withheld,
     }

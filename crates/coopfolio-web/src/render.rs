@@ -46,6 +46,8 @@ fn environment() -> &'static Environment<'static> {
         // Printing something undefined (a misspelt `t.key`, a field a view lacks) is an error
         // the tests see, not an empty string a visitor sees; `{% if x %}` may still ask.
         environment.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        // `{{ n|count }}`: a count with its thousands grouped as the page's language writes them.
+        environment.add_filter("count", |number: u64| crate::format::count(number));
         for (name, source) in [
             ("base.html", include_str!("../templates/base.html")),
             ("macros.html", include_str!("../templates/macros.html")),

@@ -314,3 +314,24 @@ fn an_organisation_file_has_its_budgets_in_the_schema_order() {
     assert_eq!(read.identifier, "XI-DEMO");
     assert_eq!(read.budgets.len() + read.expenditures.len(), 2);
 }
+
+#[test]
+fn a_comment_cannot_end_early_or_break_the_file() {
+    let mut writer = IatiWriter::activities(Vec::new(), "2024-01-01T00:00:00Z").unwrap();
+    writer
+        .write_comment("View: a--b --> <iati-activity> ends with -")
+        .unwrap();
+    let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+    let comment = &text[text.find("<!--").unwrap() + 4..text.find("-->").unwrap()];
+    assert!(!comment.contains("--"), "{comment}");
+    assert!(!comment.ends_with('-'), "{comment}");
+    assert!(comment.contains("a- -b"), "{comment}");
+    // The whole file reads back as an activity file with no activity in it.
+    let (records, _, fatal) = read_all(
+        text.as_bytes(),
+        "comment.xml",
+        coopfolio_core::codelists::Codelists::bundled(),
+    );
+    assert!(fatal.is_none(), "{fatal:?}\n{text}");
+    assert!(records.is_empty());
+}
