@@ -142,7 +142,9 @@ impl Store {
         })
     }
 
-    /// Writes how far a job has come: its state, and the bytes read so far.
+    /// Writes how far a job has come: its state, and the bytes read so far. A job already
+    /// finished is left as it is: a progress write that was on its way when the job ended
+    /// (a statement cannot be called back once sent) must not make it look running again.
     pub async fn record_import_job_progress(
         &self,
         id: i64,
@@ -152,7 +154,8 @@ impl Store {
         let now = clock::utc_now();
         dispatch!(&self.pool, Pool, pool => {
             sqlx::query(
-                "UPDATE import_job SET state = $1, bytes_done = $2, updated_at = $3 WHERE id = $4",
+                "UPDATE import_job SET state = $1, bytes_done = $2, updated_at = $3 \
+                 WHERE id = $4 AND finished_at IS NULL",
             )
             .bind(state.code())
             .bind(signed(bytes_done))

@@ -262,6 +262,11 @@ async fn import_job(store: &Store) {
         .finish_import_job(id, ImportJobState::Failed, Some("the database went away"))
         .await
         .unwrap();
+    // A progress write arriving after the end changes nothing.
+    store
+        .record_import_job_progress(id, ImportJobState::Running, 900)
+        .await
+        .unwrap();
     let (job, listed) = store.import_job(id).await.unwrap().unwrap();
     assert_eq!(job.state, ImportJobState::Failed);
     assert_eq!(job.files_done, 1);

@@ -197,12 +197,6 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let Some(importer) = state.importer.clone() else {
-        return Err(WebError::BadRequest(
-            "This server does not import files from the browser; use `coopfolio import iati`."
-                .to_owned(),
-        ));
-    };
     let limit = state.upload_limit_bytes;
     let too_large = || {
         WebError::BadRequest(format!(
@@ -222,6 +216,12 @@ pub async fn upload(
     // A form with no file at all (or not a file form) goes back to the page with a word.
     let Ok(mut multipart) = multipart else {
         return Ok(Redirect::to("/staff/imports?error=no_file").into_response());
+    };
+    let Some(importer) = state.importer.clone() else {
+        return Err(WebError::BadRequest(
+            "This server does not import files from the browser; use `coopfolio import iati`."
+                .to_owned(),
+        ));
     };
     let mut uploads: Vec<Upload> = Vec::new();
     let mut received: u64 = 0;
@@ -362,10 +362,9 @@ async fn run_job(
             }
         }
     }
+    // A progress write already sent may still land after this; the store ignores progress on
+    // a finished job, so it cannot undo the final state.
     progress_writer.abort();
-    // The abort takes effect at the writer's next await; waiting for it keeps a late progress
-    // write from landing after the final state.
-    let _ = progress_writer.await;
     outcome?;
     store
         .finish_import_job(job_id, ImportJobState::Finished, None)

@@ -285,11 +285,14 @@ async fn import_as_admin(store: &Store, files: &[(&str, &[u8])]) -> (i64, Page) 
         .unwrap();
     let mut waited = Duration::ZERO;
     loop {
-        let (job, _) = store.import_job(job_id).await.unwrap().unwrap();
+        let (job, files) = store.import_job(job_id).await.unwrap().unwrap();
         if !job.state.is_active() {
             break;
         }
-        assert!(waited < Duration::from_secs(60), "the import never ended");
+        assert!(
+            waited < Duration::from_secs(60),
+            "the import never ended: {job:?} {files:?}"
+        );
         // While running, the page asks the browser to reload it.
         tokio::time::sleep(Duration::from_millis(100)).await;
         waited += Duration::from_millis(100);
