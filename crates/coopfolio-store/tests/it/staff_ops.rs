@@ -222,7 +222,10 @@ async fn accounts(store: &Store) {
         .await
         .unwrap();
     let actions: Vec<&str> = page.events.iter().map(|e| e.action.as_str()).collect();
-    assert!(actions.contains(&"disable") && actions.contains(&"enable"), "{actions:?}");
+    assert!(
+        actions.contains(&"disable") && actions.contains(&"enable"),
+        "{actions:?}"
+    );
 
     // Pruning keeps the attempts within the window and removes the older ones.
     let before = store.login_attempt_count().await.unwrap();

@@ -138,7 +138,9 @@ pub async fn import_job(
         .parse()
         .map_err(|_| WebError::BadRequest("The import job must be a number.".to_owned()))?;
     let Some((job, files)) = state.store.import_job(id).await? else {
-        return Err(WebError::NotFound(format!("No import job has the number {id}.")));
+        return Err(WebError::NotFound(format!(
+            "No import job has the number {id}."
+        )));
     };
     let runs = state.store.import_runs(1000).await?;
     let mut views = Vec::new();
@@ -225,14 +227,16 @@ pub async fn upload(
     };
     let mut uploads: Vec<Upload> = Vec::new();
     let mut received: u64 = 0;
-    let unreadable =
-        |error: axum::extract::multipart::MultipartError| -> WebError {
-            if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                WebError::BadRequest(format!("The upload could not be read: {}.", error.body_text()))
-            }
-        };
+    let unreadable = |error: axum::extract::multipart::MultipartError| -> WebError {
+        if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            WebError::BadRequest(format!(
+                "The upload could not be read: {}.",
+                error.body_text()
+            ))
+        }
+    };
     while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         if field.name() != Some("files") {
             continue;
@@ -284,10 +288,7 @@ pub async fn upload(
         .iter()
         .map(|upload| (upload.name.clone(), upload.bytes))
         .collect();
-    let job_id = state
-        .store
-        .create_import_job(user.email(), &listed)
-        .await?;
+    let job_id = state.store.create_import_job(user.email(), &listed).await?;
     let store = state.store.clone();
     tokio::spawn(async move {
         if let Err(error) = run_job(&store, importer.as_ref(), job_id, uploads).await {
