@@ -269,7 +269,7 @@ impl Store {
         id: i64,
     ) -> Result<Option<(ImportJob, Vec<ImportJobFile>)>, StoreError> {
         let operation = "reading an import job";
-        let (row, files): (Option<JobRow>, Vec<(i64, String, i64, Option<i64>)>) = dispatch!(&self.pool, Pool, pool => {
+        let (row, files): (Option<JobRow>, Vec<JobFileRow>) = dispatch!(&self.pool, Pool, pool => {
             let row: Option<JobRow> =
                 sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"))
                     .bind(id)
@@ -336,6 +336,9 @@ impl Store {
         Ok((diagnostics, unsigned(total)))
     }
 }
+
+/// position, file_name, bytes, import_run_id
+type JobFileRow = (i64, String, i64, Option<i64>);
 
 const JOB_COLUMNS: &str = "id, created_at, created_by, state, bytes_total, bytes_done, \
     files_total, files_done, files_failed, activities, organisations, transactions, budgets, \

@@ -164,11 +164,10 @@ pub async fn import_job(
             diagnostics_total,
         });
     }
-    let percent = if job.bytes_total == 0 {
-        100
-    } else {
-        (job.bytes_done.min(job.bytes_total) * 100) / job.bytes_total
-    };
+    // An empty upload has nothing left to read: 100 %.
+    let percent = (job.bytes_done.min(job.bytes_total) * 100)
+        .checked_div(job.bytes_total)
+        .unwrap_or(100);
     let page = JobPage {
         staff: user.frame(),
         refresh_seconds: job.state.is_active().then_some(REFRESH_SECONDS),
