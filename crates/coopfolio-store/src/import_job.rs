@@ -142,7 +142,9 @@ impl Store {
         })
     }
 
-    /// Writes how far a job has come: its state, and the bytes read so far.
+    /// Writes how far a job has come: its state, and the bytes read so far. A job already
+    /// finished is left as it is: a progress write that was on its way when the job ended
+    /// (a statement cannot be called back once sent) must not make it look running again.
     pub async fn record_import_job_progress(
         &self,
         id: i64,
@@ -152,7 +154,8 @@ impl Store {
         let now = clock::utc_now();
         dispatch!(&self.pool, Pool, pool => {
             sqlx::query(
-                "UPDATE import_job SET state = $1, bytes_done = $2, updated_at = $3 WHERE id = $4",
+                "UPDATE import_job SET state = $1, bytes_done = $2, updated_at = $3 \
+                 WHERE id = $4 AND finished_at IS NULL",
             )
             .bind(state.code())
             .bind(signed(bytes_done))
@@ -266,35 +269,36 @@ impl Store {
         id: i64,
     ) -> Result<Option<(ImportJob, Vec<ImportJobFile>)>, StoreError> {
         let operation = "reading an import job";
-        let (row, files): (Option<JobRow>, Vec<(i64, String, i64, Option<i64>)>) =
-            dispatch!(&self.pool, Pool, pool => {
-                let row: Option<JobRow> =
-                    sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"))
-                        .bind(id)
-                        .fetch_optional(pool)
-                        .await
-                        .map_err(StoreError::query(operation))?;
-                let files = sqlx::query_as(
-                    "SELECT position, file_name, bytes, import_run_id FROM import_job_file \
-                     WHERE job_id = $1 ORDER BY position",
-                )
-                .bind(id)
-                .fetch_all(pool)
-                .await
-                .map_err(StoreError::query(operation))?;
-                Ok::<_, StoreError>((row, files))
-            })?;
+        let (row, files): (Option<JobRow>, Vec<JobFileRow>) = dispatch!(&self.pool, Pool, pool => {
+            let row: Option<JobRow> =
+                sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM import_job WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(StoreError::query(operation))?;
+            let files = sqlx::query_as(
+                "SELECT position, file_name, bytes, import_run_id FROM import_job_file \
+                 WHERE job_id = $1 ORDER BY position",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::query(operation))?;
+            Ok::<_, StoreError>((row, files))
+        })?;
         let Some(row) = row else {
             return Ok(None);
         };
         let files = files
             .into_iter()
-            .map(|(position, file_name, bytes, import_run_id)| ImportJobFile {
-                position,
-                file_name,
-                bytes: unsigned(bytes),
-                import_run_id,
-            })
+            .map(
+                |(position, file_name, bytes, import_run_id)| ImportJobFile {
+                    position,
+                    file_name,
+                    bytes: unsigned(bytes),
+                    import_run_id,
+                },
+            )
             .collect();
         Ok(Some((row.into_job()?, files)))
     }
@@ -328,12 +332,13 @@ impl Store {
         };
         // The rows themselves come through the one reader of diagnostics, bounded by the
         // last id of the first page so that only that page is read.
-        let diagnostics = self
-            .diagnostics_up_to(import_run_id, last)
-            .await?;
+        let diagnostics = self.diagnostics_up_to(import_run_id, last).await?;
         Ok((diagnostics, unsigned(total)))
     }
 }
+
+/// position, file_name, bytes, import_run_id
+type JobFileRow = (i64, String, i64, Option<i64>);
 
 const JOB_COLUMNS: &str = "id, created_at, created_by, state, bytes_total, bytes_done, \
     files_total, files_done, files_failed, activities, organisations, transactions, budgets, \
@@ -362,11 +367,12 @@ struct JobRow {
 
 impl JobRow {
     fn into_job(self) -> Result<ImportJob, StoreError> {
-        let state =
-            ImportJobState::from_code(&self.state).ok_or_else(|| StoreError::InvalidStoredValue {
+        let state = ImportJobState::from_code(&self.state).ok_or_else(|| {
+            StoreError::InvalidStoredValue {
                 operation: "reading an import job",
                 detail: format!("unknown state '{}' for job {}", self.state, self.id),
-            })?;
+            }
+        })?;
         Ok(ImportJob {
             id: self.id,
             created_at: self.created_at,

@@ -117,39 +117,40 @@ impl Store {
 
     /// Claims up to `limit` messages that are due, oldest first, for [`CLAIM_LEASE`]; each
     /// claim counts as an attempt. Messages another sender holds are skipped, not waited for.
-    pub async fn claim_due_messages(
-        &self,
-        limit: i64,
-    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+    pub async fn claim_due_messages(&self, limit: i64) -> Result<Vec<ClaimedMessage>, StoreError> {
         let now_millis = clock::now_millis();
         let now = clock::format_utc(now_millis);
         let lease_end = clock::format_utc(now_millis + CLAIM_LEASE.as_millis() as i64);
         const DUE: &str = "state = 'pending' AND next_attempt_at <= $2 \
             AND (claimed_until IS NULL OR claimed_until <= $2)";
         let rows: Vec<(i64, String, String, String, i64)> = match &self.pool {
-            Pool::Postgres(pool) => sqlx::query_as(&format!(
-                "UPDATE outbox_message SET claimed_until = $1, attempts = attempts + 1 \
+            Pool::Postgres(pool) => {
+                sqlx::query_as(&format!(
+                    "UPDATE outbox_message SET claimed_until = $1, attempts = attempts + 1 \
                  WHERE id IN (SELECT id FROM outbox_message WHERE {DUE} ORDER BY id LIMIT $3 \
                  FOR UPDATE SKIP LOCKED) \
                  RETURNING id, recipient, subject, body, attempts"
-            ))
-            .bind(&lease_end)
-            .bind(&now)
-            .bind(limit)
-            .fetch_all(pool)
-            .await,
+                ))
+                .bind(&lease_end)
+                .bind(&now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+            }
             // The condition is checked again by the UPDATE itself, which SQLite runs alone.
-            Pool::Sqlite(pool) => sqlx::query_as(&format!(
-                "UPDATE outbox_message SET claimed_until = $1, attempts = attempts + 1 \
+            Pool::Sqlite(pool) => {
+                sqlx::query_as(&format!(
+                    "UPDATE outbox_message SET claimed_until = $1, attempts = attempts + 1 \
                  WHERE id IN (SELECT id FROM outbox_message WHERE {DUE} ORDER BY id LIMIT $3) \
                  AND {DUE} \
                  RETURNING id, recipient, subject, body, attempts"
-            ))
-            .bind(&lease_end)
-            .bind(&now)
-            .bind(limit)
-            .fetch_all(pool)
-            .await,
+                ))
+                .bind(&lease_end)
+                .bind(&now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+            }
         }
         .map_err(StoreError::query("claiming outbox messages"))?;
         let mut messages: Vec<ClaimedMessage> = rows

@@ -217,10 +217,12 @@ const ANOTHER_ADMIN: &str = "EXISTS (SELECT 1 FROM staff_user other WHERE other.
 macro_rules! lock_admins {
     ($transaction:expr, $backend:expr, $operation:expr) => {{
         if $backend == $crate::Backend::Postgres {
-            sqlx::query("SELECT id FROM staff_user WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE")
-                .execute(&mut *$transaction)
-                .await
-                .map_err(StoreError::query($operation))?;
+            sqlx::query(
+                "SELECT id FROM staff_user WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE",
+            )
+            .execute(&mut *$transaction)
+            .await
+            .map_err(StoreError::query($operation))?;
         }
         Ok::<(), StoreError>(())
     }};
@@ -852,7 +854,9 @@ impl Store {
 fn last_admin_error() -> StoreError {
     StoreError::Invalid {
         field: "role",
-        message: "this is the last enabled administrator; make another account an administrator first".to_owned(),
+        message:
+            "this is the last enabled administrator; make another account an administrator first"
+                .to_owned(),
     }
 }
 

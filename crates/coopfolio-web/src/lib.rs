@@ -39,9 +39,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::WebError;
 pub use inquiry::{MESSAGE_MAX_CHARS, SEND_LIMIT};
-pub use mail::{
-    deliver_outbox, run_background, Delivery, MailSettingError, Mailer, SmtpSettings,
-};
+pub use mail::{deliver_outbox, run_background, Delivery, MailSettingError, Mailer, SmtpSettings};
 pub use staff::imports::{IatiImporter, ImportedFile, UPLOAD_LIMIT_BYTES};
 pub use staff::{Access, RouteInfo, STAFF_ROUTES};
 

@@ -204,7 +204,11 @@ fn redact_password(url: &str) -> String {
     match authority.rsplit_once('@') {
         Some((credentials, host)) => {
             let user = credentials.split(':').next().unwrap_or_default();
-            let hidden = if credentials.contains(':') { ":***" } else { "" };
+            let hidden = if credentials.contains(':') {
+                ":***"
+            } else {
+                ""
+            };
             format!("{scheme}://{user}{hidden}@{host}{tail}")
         }
         None => url.to_owned(),
@@ -223,7 +227,10 @@ mod tests {
         };
         let shown = format!("{settings:?}");
         assert!(!shown.contains("s3cret-pass"), "{shown}");
-        assert!(shown.contains("smtps://notices:***@mail.example.org:465?x=1"), "{shown}");
+        assert!(
+            shown.contains("smtps://notices:***@mail.example.org:465?x=1"),
+            "{shown}"
+        );
         let mailer = Mailer::new(&settings).expect("usable settings");
         assert!(!format!("{mailer:?}").contains("s3cret-pass"));
         assert_eq!(

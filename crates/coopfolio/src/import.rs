@@ -297,7 +297,11 @@ impl coopfolio_web::IatiImporter for PipelineImporter {
         path: &'a Path,
         progress: Box<dyn FnMut(u64) + Send + 'a>,
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<coopfolio_web::ImportedFile, String>> + Send + 'a>,
+        Box<
+            dyn std::future::Future<Output = Result<coopfolio_web::ImportedFile, String>>
+                + Send
+                + 'a,
+        >,
     > {
         Box::pin(async move {
             let codelists = codelists_in_use(store)

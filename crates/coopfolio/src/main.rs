@@ -126,7 +126,12 @@ struct ServeArgs {
     /// The mail server that new inquiries' notices go to, such as
     /// smtp://user:password@host:587?tls=required or smtps://user:password@host:465. Without
     /// it, notices wait in the outbox that administrators read at /staff/outbox.
-    #[arg(long, env = "COOPFOLIO_SMTP_URL", hide_env_values = true, requires = "mail_from")]
+    #[arg(
+        long,
+        env = "COOPFOLIO_SMTP_URL",
+        hide_env_values = true,
+        requires = "mail_from"
+    )]
     smtp_url: Option<commands::SecretUrl>,
     /// The sender of notices, such as "Coopfolio <notices@example.org>".
     #[arg(long, env = "COOPFOLIO_MAIL_FROM")]

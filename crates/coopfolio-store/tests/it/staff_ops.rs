@@ -222,7 +222,10 @@ async fn accounts(store: &Store) {
         .await
         .unwrap();
     let actions: Vec<&str> = page.events.iter().map(|e| e.action.as_str()).collect();
-    assert!(actions.contains(&"disable") && actions.contains(&"enable"), "{actions:?}");
+    assert!(
+        actions.contains(&"disable") && actions.contains(&"enable"),
+        "{actions:?}"
+    );
 
     // Pruning keeps the attempts within the window and removes the older ones.
     let before = store.login_attempt_count().await.unwrap();
@@ -260,6 +263,11 @@ async fn import_job(store: &Store) {
         .unwrap();
     store
         .finish_import_job(id, ImportJobState::Failed, Some("the database went away"))
+        .await
+        .unwrap();
+    // A progress write arriving after the end changes nothing.
+    store
+        .record_import_job_progress(id, ImportJobState::Running, 900)
         .await
         .unwrap();
     let (job, listed) = store.import_job(id).await.unwrap().unwrap();

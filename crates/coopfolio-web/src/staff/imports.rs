@@ -138,7 +138,9 @@ pub async fn import_job(
         .parse()
         .map_err(|_| WebError::BadRequest("The import job must be a number.".to_owned()))?;
     let Some((job, files)) = state.store.import_job(id).await? else {
-        return Err(WebError::NotFound(format!("No import job has the number {id}.")));
+        return Err(WebError::NotFound(format!(
+            "No import job has the number {id}."
+        )));
     };
     let runs = state.store.import_runs(1000).await?;
     let mut views = Vec::new();
@@ -162,11 +164,10 @@ pub async fn import_job(
             diagnostics_total,
         });
     }
-    let percent = if job.bytes_total == 0 {
-        100
-    } else {
-        (job.bytes_done.min(job.bytes_total) * 100) / job.bytes_total
-    };
+    // An empty upload has nothing left to read: 100 %.
+    let percent = (job.bytes_done.min(job.bytes_total) * 100)
+        .checked_div(job.bytes_total)
+        .unwrap_or(100);
     let page = JobPage {
         staff: user.frame(),
         refresh_seconds: job.state.is_active().then_some(REFRESH_SECONDS),
@@ -197,12 +198,6 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let Some(importer) = state.importer.clone() else {
-        return Err(WebError::BadRequest(
-            "This server does not import files from the browser; use `coopfolio import iati`."
-                .to_owned(),
-        ));
-    };
     let limit = state.upload_limit_bytes;
     let too_large = || {
         WebError::BadRequest(format!(
@@ -223,16 +218,24 @@ pub async fn upload(
     let Ok(mut multipart) = multipart else {
         return Ok(Redirect::to("/staff/imports?error=no_file").into_response());
     };
+    let Some(importer) = state.importer.clone() else {
+        return Err(WebError::BadRequest(
+            "This server does not import files from the browser; use `coopfolio import iati`."
+                .to_owned(),
+        ));
+    };
     let mut uploads: Vec<Upload> = Vec::new();
     let mut received: u64 = 0;
-    let unreadable =
-        |error: axum::extract::multipart::MultipartError| -> WebError {
-            if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                WebError::BadRequest(format!("The upload could not be read: {}.", error.body_text()))
-            }
-        };
+    let unreadable = |error: axum::extract::multipart::MultipartError| -> WebError {
+        if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            WebError::BadRequest(format!(
+                "The upload could not be read: {}.",
+                error.body_text()
+            ))
+        }
+    };
     while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         if field.name() != Some("files") {
             continue;
@@ -284,10 +287,7 @@ pub async fn upload(
         .iter()
         .map(|upload| (upload.name.clone(), upload.bytes))
         .collect();
-    let job_id = state
-        .store
-        .create_import_job(user.email(), &listed)
-        .await?;
+    let job_id = state.store.create_import_job(user.email(), &listed).await?;
     let store = state.store.clone();
     tokio::spawn(async move {
         if let Err(error) = run_job(&store, importer.as_ref(), job_id, uploads).await {
@@ -362,10 +362,9 @@ async fn run_job(
             }
         }
     }
+    // A progress write already sent may still land after this; the store ignores progress on
+    // a finished job, so it cannot undo the final state.
     progress_writer.abort();
-    // The abort takes effect at the writer's next await; waiting for it keeps a late progress
-    // write from landing after the final state.
-    let _ = progress_writer.await;
     outcome?;
     store
         .finish_import_job(job_id, ImportJobState::Finished, None)

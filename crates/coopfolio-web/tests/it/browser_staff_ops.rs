@@ -30,9 +30,13 @@ async fn an_admin_imports_a_file_and_reads_the_outbox() {
     browser.fill("#email", "admin@example.org").await;
     browser.fill("#password", PASSWORD).await;
     browser.click("form button[type=submit]").await;
-    browser.wait_for_path(|path| path == "/staff/inquiries").await;
+    browser
+        .wait_for_path(|path| path == "/staff/inquiries")
+        .await;
 
-    browser.click("header.site nav a[href='/staff/imports']").await;
+    browser
+        .click("header.site nav a[href='/staff/imports']")
+        .await;
     browser.wait_for("input#files").await;
     browser.screenshot("imports").await;
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -171,22 +171,20 @@ async fn notices_go_to_the_mail_server_and_are_marked_sent() {
     }
     let received = inbox.lock().unwrap().clone();
     assert_eq!(received.len(), 2, "{received:?}");
-    let mut recipients: Vec<String> = received
-        .iter()
-        .flat_map(|m| m.recipients.clone())
-        .collect();
+    let mut recipients: Vec<String> = received.iter().flat_map(|m| m.recipients.clone()).collect();
     recipients.sort_unstable();
-    assert_eq!(
-        recipients,
-        ["<admin@example.org>", "<officer@example.org>"]
-    );
+    assert_eq!(recipients, ["<admin@example.org>", "<officer@example.org>"]);
     for message in &received {
         assert!(
-            message.data.contains(&format!("Subject: New inquiry {reference}")),
+            message
+                .data
+                .contains(&format!("Subject: New inquiry {reference}")),
             "{}",
             message.data
         );
-        assert!(message.data.contains("From: Coopfolio <notices@coopfolio.test>"));
+        assert!(message
+            .data
+            .contains("From: Coopfolio <notices@coopfolio.test>"));
     }
     // Marking sent follows the server's answer; give it the same patience.
     let mut messages = store.outbox_messages(10).await.unwrap();
@@ -275,7 +273,13 @@ async fn upload(state: AppState, browser: &Browser, csrf: &str, body: Vec<u8>) -
 /// Uploads `files` as the administrator and waits for the job to end; returns the job's page.
 async fn import_as_admin(store: &Store, files: &[(&str, &[u8])]) -> (i64, Page) {
     let admin = log_in(store, "admin@example.org").await;
-    let page = upload(importing_state(store), &admin, &admin.csrf, multipart_body(files)).await;
+    let page = upload(
+        importing_state(store),
+        &admin,
+        &admin.csrf,
+        multipart_body(files),
+    )
+    .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let location = page.headers["location"].to_str().unwrap().to_owned();
     let job_id: i64 = location
@@ -285,11 +289,14 @@ async fn import_as_admin(store: &Store, files: &[(&str, &[u8])]) -> (i64, Page) 
         .unwrap();
     let mut waited = Duration::ZERO;
     loop {
-        let (job, _) = store.import_job(job_id).await.unwrap().unwrap();
+        let (job, files) = store.import_job(job_id).await.unwrap().unwrap();
         if !job.state.is_active() {
             break;
         }
-        assert!(waited < Duration::from_secs(60), "the import never ended");
+        assert!(
+            waited < Duration::from_secs(60),
+            "the import never ended: {job:?} {files:?}"
+        );
         // While running, the page asks the browser to reload it.
         tokio::time::sleep(Duration::from_millis(100)).await;
         waited += Duration::from_millis(100);
@@ -310,8 +317,11 @@ fn sample(name: &str) -> Vec<u8> {
 async fn an_uploaded_iati_file_is_imported_with_its_counts_shown() {
     let (store, _folder) = workspace().await;
     let file = sample("activity-standard-example-annotated.xml");
-    let (job_id, page) =
-        import_as_admin(&store, &[("activity-standard-example-annotated.xml", &file)]).await;
+    let (job_id, page) = import_as_admin(
+        &store,
+        &[("activity-standard-example-annotated.xml", &file)],
+    )
+    .await;
     let (job, files) = store.import_job(job_id).await.unwrap().unwrap();
     assert_eq!(job.state, ImportJobState::Finished, "{:?}", job.message);
     assert_eq!(job.files_done, 1);
@@ -325,9 +335,10 @@ async fn an_uploaded_iati_file_is_imported_with_its_counts_shown() {
     assert_eq!(run.status, "ok");
     assert_eq!(run.activities, job.activities);
     assert_eq!(run.transactions, job.transactions);
-    assert!(page
-        .body
-        .contains(&format!("<dd id=\"job-activities\">{}</dd>", job.activities)));
+    assert!(page.body.contains(&format!(
+        "<dd id=\"job-activities\">{}</dd>",
+        job.activities
+    )));
     assert!(page.body.contains("data-state=\"finished\""));
     assert!(!page.body.contains("http-equiv=\"refresh\""));
     // The upload and its end are in the audit log.
@@ -347,7 +358,9 @@ async fn an_uploaded_iati_file_is_imported_with_its_counts_shown() {
     let admin = log_in(&store, "admin@example.org").await;
     let page = get_as(importing_state(&store), &admin, "/staff/imports").await;
     assert!(page.body.contains(&format!("/staff/import?job={job_id}")));
-    assert!(page.body.contains("activity-standard-example-annotated.xml"));
+    assert!(page
+        .body
+        .contains("activity-standard-example-annotated.xml"));
     store.close().await;
 }
 
@@ -429,7 +442,11 @@ async fn an_upload_past_the_limit_is_refused_and_leaves_nothing() {
     )
     .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(page.body.contains("larger than the limit of 4 MB"), "{}", page.body);
+    assert!(
+        page.body.contains("larger than the limit of 4 MB"),
+        "{}",
+        page.body
+    );
     // The same when no length is declared up front: the count while streaming stops it.
     let request = Request::post(format!("/staff/imports/upload?csrf_token={}", admin.csrf))
         .header("host", HOST)
@@ -466,7 +483,14 @@ async fn an_admin_adds_disables_and_enables_users() {
         "email=New.Officer%40Example.org&role=officer&password={}",
         PASSWORD.replace(' ', "+")
     );
-    let page = post_form(&store, &admin, "/staff/users/add", Some(&admin.csrf), &fields).await;
+    let page = post_form(
+        &store,
+        &admin,
+        "/staff/users/add",
+        Some(&admin.csrf),
+        &fields,
+    )
+    .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     // The new account logs in with its initial password.
     let newcomer = log_in(&store, "new.officer@example.org").await;
@@ -530,11 +554,18 @@ async fn the_last_admin_can_be_neither_demoted_nor_disabled() {
     let admin = log_in(&store, "admin@example.org").await;
     for (uri, fields) in [
         ("/staff/users/disable", "email=admin%40example.org"),
-        ("/staff/users/role", "email=admin%40example.org&role=officer"),
+        (
+            "/staff/users/role",
+            "email=admin%40example.org&role=officer",
+        ),
     ] {
         let page = post_form(&store, &admin, uri, Some(&admin.csrf), fields).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{uri}");
-        assert!(page.body.contains("last enabled administrator"), "{}", page.body);
+        assert!(
+            page.body.contains("last enabled administrator"),
+            "{}",
+            page.body
+        );
     }
     let accounts = store.staff_users().await.unwrap();
     let admin_account = accounts
@@ -582,12 +613,21 @@ async fn hostile_input_on_the_user_forms_is_refused_or_harmless() {
             "an address with spaces and SQL",
             format!("email=x%27%20OR%201%3D1%20--%40example.org&role=viewer&password={password}"),
         ),
-        ("oversized address", format!("email={long_email}&role=viewer&password={password}")),
+        (
+            "oversized address",
+            format!("email={long_email}&role=viewer&password={password}"),
+        ),
         (
             "oversized password",
-            format!("email=big%40example.org&role=viewer&password={}", "p".repeat(300)),
+            format!(
+                "email=big%40example.org&role=viewer&password={}",
+                "p".repeat(300)
+            ),
         ),
-        ("short password", "email=short%40example.org&role=viewer&password=short".to_owned()),
+        (
+            "short password",
+            "email=short%40example.org&role=viewer&password=short".to_owned(),
+        ),
         (
             "bad UTF-8",
             format!("email=bad%FF%40example.org&role=viewer&password={password}"),
@@ -596,33 +636,61 @@ async fn hostile_input_on_the_user_forms_is_refused_or_harmless() {
             "a role that does not exist",
             format!("email=root%40example.org&role=superuser&password={password}"),
         ),
-        ("a number for the role", format!("email=n%40example.org&role=3&password={password}")),
-        ("a missing field", "email=missing%40example.org&role=viewer".to_owned()),
+        (
+            "a number for the role",
+            format!("email=n%40example.org&role=3&password={password}"),
+        ),
+        (
+            "a missing field",
+            "email=missing%40example.org&role=viewer".to_owned(),
+        ),
         ("not a form at all", "%%%&&&==".to_owned()),
     ];
     for (what, fields) in &refused {
-        let page = post_form(&store, &admin, "/staff/users/add", Some(&admin.csrf), fields).await;
-        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{what}: {}", page.body);
+        let page = post_form(
+            &store,
+            &admin,
+            "/staff/users/add",
+            Some(&admin.csrf),
+            fields,
+        )
+        .await;
+        assert_eq!(
+            page.status,
+            StatusCode::BAD_REQUEST,
+            "{what}: {}",
+            page.body
+        );
     }
     for (what, fields) in [
         ("disable of no one", "email=%3Cscript%3E%40example.org"),
         ("bad UTF-8", "email=%FF%FE"),
     ] {
-        let page =
-            post_form(&store, &admin, "/staff/users/disable", Some(&admin.csrf), fields).await;
+        let page = post_form(
+            &store,
+            &admin,
+            "/staff/users/disable",
+            Some(&admin.csrf),
+            fields,
+        )
+        .await;
         assert!(page.status.is_client_error(), "{what}: {}", page.status);
     }
     assert_eq!(store.staff_users().await.unwrap().len(), 3);
 
     // An address that is odd but valid is stored as text and shown escaped.
     let odd = "o'brien\"<b>x</b>@example.org";
-    let fields = serde_urlencoded::to_string([
-        ("email", odd),
-        ("role", "viewer"),
-        ("password", PASSWORD),
-    ])
-    .unwrap();
-    let page = post_form(&store, &admin, "/staff/users/add", Some(&admin.csrf), &fields).await;
+    let fields =
+        serde_urlencoded::to_string([("email", odd), ("role", "viewer"), ("password", PASSWORD)])
+            .unwrap();
+    let page = post_form(
+        &store,
+        &admin,
+        "/staff/users/add",
+        Some(&admin.csrf),
+        &fields,
+    )
+    .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let users = get_as(AppState::new(store.clone()), &admin, "/staff/users").await;
     assert!(users.body.contains(&escaped(odd)));
@@ -632,6 +700,8 @@ async fn hostile_input_on_the_user_forms_is_refused_or_harmless() {
     let file = sample("activity-standard-example-annotated.xml");
     let (_, page) = import_as_admin(&store, &[("<img src=x onerror=alert(1)>.xml", &file)]).await;
     assert!(!page.body.contains("<img src=x"));
-    assert!(page.body.contains(&escaped("<img src=x onerror=alert(1)>.xml")));
+    assert!(page
+        .body
+        .contains(&escaped("<img src=x onerror=alert(1)>.xml")));
     store.close().await;
 }
