@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+mod api;
 mod chart;
 mod client;
 mod downloads;
@@ -34,6 +35,7 @@ use coopfolio_store::Store;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use api::{openapi_document, API_ROUTES};
 pub use error::WebError;
 pub use inquiry::{MESSAGE_MAX_CHARS, SEND_LIMIT};
 pub use staff::{Access, RouteInfo, STAFF_ROUTES};
@@ -97,14 +99,24 @@ pub const PUBLIC_ROUTES: &[RouteInfo] = &[
     RouteInfo::public("GET", "/assets/style.css"),
 ];
 
-/// Every route of the application, public and staff, with who may use it.
+/// Every route of the application, public, staff and API, with who may use it. For an API
+/// route, `Access::Staff(role)` asks for an API token of a user with that role.
 pub fn routes() -> Vec<RouteInfo> {
-    PUBLIC_ROUTES.iter().chain(STAFF_ROUTES).copied().collect()
+    PUBLIC_ROUTES
+        .iter()
+        .chain(STAFF_ROUTES)
+        .chain(API_ROUTES)
+        .copied()
+        .collect()
 }
 
 /// The portal's router.
 pub fn app(state: AppState) -> Router {
     let staff_router = staff::router(&state);
+    // The API's router holds whole paths under `/api/v1` and answers its own errors as
+    // problem documents, unknown paths under it included, so the portal's fallback never
+    // gives it an HTML page.
+    let api_router = api::router(&state);
     Router::new()
         .route("/", get(pages::home))
         .route("/projects", get(explorer::projects))
@@ -123,6 +135,7 @@ pub fn app(state: AppState) -> Router {
         .route("/contact/thanks", get(inquiry::thanks))
         .route("/assets/style.css", get(pages::stylesheet))
         .merge(staff_router)
+        .merge(api_router)
         .fallback(pages::not_found)
         .with_state(state)
         // Inside the header layers, so that error pages too come in the request's language.
