@@ -239,6 +239,9 @@ pub struct FacetParams {
     triangular: Option<String>,
     joint_un: Option<String>,
     mptf: Option<String>,
+    /// Taken, and checked, so that the explorer's query string works here as it is; counts
+    /// have no order.
+    sort: Option<String>,
 }
 
 impl From<FacetParams> for ProjectParams {
@@ -257,6 +260,7 @@ impl From<FacetParams> for ProjectParams {
             triangular: params.triangular,
             joint_un: params.joint_un,
             mptf: params.mptf,
+            sort: params.sort,
             ..ProjectParams::default()
         }
     }
