@@ -30,72 +30,6 @@ use crate::AppState;
 
 type ApiResult = Result<Response, ApiError>;
 
-/// The explorer's filters, as `/projects` takes them. An empty value means "any".
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ProjectParams {
-    /// Words looked for in every title and description in every language (each the start of
-    /// a word, accents and case ignored), or a part of an identifier.
-    q: Option<String>,
-    /// Recipient country, ISO 3166-1 alpha-2 or alpha-3 (`KE`, `KEN`).
-    country: Option<String>,
-    /// ILO region: africa, americas, arab_states, asia_pacific, europe_central_asia.
-    region: Option<String>,
-    /// Policy area code (see `/api/v1/policy-areas`).
-    area: Option<String>,
-    /// IATI ActivityStatus code (2 is implementation).
-    status: Option<String>,
-    /// Active in this year (four digits).
-    year: Option<String>,
-    /// A partner's key: projects its agreements earmark or that name it as a participant.
-    partner: Option<String>,
-    /// A partner group code.
-    group: Option<String>,
-    /// A funding modality code of an agreement that earmarks the project.
-    modality: Option<String>,
-    /// `1`: South-South cooperation only.
-    south_south: Option<String>,
-    /// `1`: triangular cooperation only.
-    triangular: Option<String>,
-    /// `1`: joint UN programmes only.
-    joint_un: Option<String>,
-    /// `1`: MPTF-funded only.
-    mptf: Option<String>,
-    /// title (default), start_desc, start_asc or end_desc.
-    sort: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    #[allow(dead_code)] // Read by `Paging`; listed so that the document shows it.
-    limit: Option<String>,
-    /// The `next` cursor of the previous page.
-    #[allow(dead_code)] // Read by `Paging`; listed so that the document shows it.
-    cursor: Option<String>,
-}
-
-impl ProjectParams {
-    /// The same filters as the explorer's URL state.
-    fn explorer(&self) -> ExplorerParams {
-        let text = |value: &Option<String>| value.clone().unwrap_or_default();
-        ExplorerParams {
-            q: text(&self.q),
-            country: text(&self.country),
-            region: text(&self.region),
-            area: text(&self.area),
-            status: text(&self.status),
-            year: text(&self.year),
-            partner: text(&self.partner),
-            group: text(&self.group),
-            modality: text(&self.modality),
-            south_south: text(&self.south_south),
-            triangular: text(&self.triangular),
-            joint_un: text(&self.joint_un),
-            mptf: text(&self.mptf),
-            sort: text(&self.sort),
-            page: String::new(),
-        }
-    }
-}
-
 /// The explorer's store query for these filters, or the first bad one named. The explorer's
 /// parser says what is wrong; trying each filter alone finds which parameter it was.
 pub fn explorer_query(params: &ExplorerParams) -> Result<ProjectQuery, ApiError> {
@@ -168,7 +102,7 @@ struct ProjectsMeta {
 }
 
 /// Programmes and projects, filtered as the explorer filters them.
-#[utoipa::path(get, path = "/api/v1/projects", tag = "portfolio", params(ProjectParams),
+#[utoipa::path(get, path = "/api/v1/projects", tag = "portfolio", params(ExplorerFilters, PageParams),
     responses((status = 200, description = "A page of programmes and projects", body = ListPage),
         (status = 304, description = "Not modified"),
         (status = 400, description = "A bad filter, named in `parameter`", body = Problem, content_type = "application/problem+json")))]
@@ -178,9 +112,9 @@ pub async fn projects(
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult {
-    let params: ProjectParams = query_params(&uri)?;
+    let filters = ExplorerFilters::from_uri(&uri)?;
     let paging = Paging::from_uri(&uri)?;
-    let mut query = explorer_query(&params.explorer())?;
+    let mut query = explorer_query(&filters.explorer())?;
     query.page_size = paging.limit;
     query.page = (paging.offset / u64::from(paging.limit)) as u32 + 1;
     let list = state.store.projects(&query).await?;
@@ -221,54 +155,83 @@ pub async fn project(
     respond(&headers, &caller, &project, None)
 }
 
-/// The explorer's filters, without paging.
+/// The explorer's filters, as `/projects` takes them in its URL. An empty value means "any".
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct FacetParams {
+pub struct ExplorerFilters {
+    /// Words looked for in every title and description in every language (each the start of
+    /// a word, accents and case ignored), or a part of an identifier.
     q: Option<String>,
+    /// Recipient country, ISO 3166-1 alpha-2 or alpha-3 (`KE`, `KEN`).
     country: Option<String>,
+    /// ILO region: africa, americas, arab_states, asia_pacific, europe_central_asia.
     region: Option<String>,
+    /// Policy area code (see `/api/v1/policy-areas`).
     area: Option<String>,
+    /// IATI ActivityStatus code (2 is implementation).
     status: Option<String>,
+    /// Active in this year (four digits).
     year: Option<String>,
+    /// A partner's key: projects its agreements earmark or that name it as a participant.
     partner: Option<String>,
+    /// A partner group code.
     group: Option<String>,
+    /// A funding modality code of an agreement that earmarks the project.
     modality: Option<String>,
+    /// `1`: South-South cooperation only.
     south_south: Option<String>,
+    /// `1`: triangular cooperation only.
     triangular: Option<String>,
+    /// `1`: joint UN programmes only.
     joint_un: Option<String>,
+    /// `1`: MPTF-funded only.
     mptf: Option<String>,
-    /// Taken, and checked, so that the explorer's query string works here as it is; counts
-    /// have no order.
+    /// title (default), start_desc, start_asc or end_desc; facets take it, and check it, so
+    /// that the explorer's query string works there as it is.
     sort: Option<String>,
 }
 
-impl From<FacetParams> for ProjectParams {
-    fn from(params: FacetParams) -> ProjectParams {
-        ProjectParams {
-            q: params.q,
-            country: params.country,
-            region: params.region,
-            area: params.area,
-            status: params.status,
-            year: params.year,
-            partner: params.partner,
-            group: params.group,
-            modality: params.modality,
-            south_south: params.south_south,
-            triangular: params.triangular,
-            joint_un: params.joint_un,
-            mptf: params.mptf,
-            sort: params.sort,
-            ..ProjectParams::default()
+impl ExplorerFilters {
+    /// The filters of a request's query string; `limit` and `cursor` are paging's, read by
+    /// [`Paging`].
+    fn from_uri(uri: &Uri) -> Result<ExplorerFilters, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+            .map_err(|error| ApiError::bad_parameter("query", error.to_string()))?;
+        let filters: Vec<&(String, String)> = pairs
+            .iter()
+            .filter(|(name, _)| name != "limit" && name != "cursor")
+            .collect();
+        let query = serde_urlencoded::to_string(&filters).unwrap_or_default();
+        query_params(&format!("/?{query}").parse().unwrap_or_default())
+    }
+
+    /// The same filters as the explorer's URL state.
+    fn explorer(&self) -> ExplorerParams {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        ExplorerParams {
+            q: text(&self.q),
+            country: text(&self.country),
+            region: text(&self.region),
+            area: text(&self.area),
+            status: text(&self.status),
+            year: text(&self.year),
+            partner: text(&self.partner),
+            group: text(&self.group),
+            modality: text(&self.modality),
+            south_south: text(&self.south_south),
+            triangular: text(&self.triangular),
+            joint_un: text(&self.joint_un),
+            mptf: text(&self.mptf),
+            sort: text(&self.sort),
+            page: String::new(),
         }
     }
 }
 
 /// The explorer's facet counts: for each value of each filter, how many programmes and
 /// projects picking it would give, every other filter kept.
-#[utoipa::path(get, path = "/api/v1/facets", tag = "portfolio", params(FacetParams),
+#[utoipa::path(get, path = "/api/v1/facets", tag = "portfolio", params(ExplorerFilters),
     responses((status = 200, description = "Facet counts", body = serde_json::Value),
         (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn facets(
@@ -277,8 +240,8 @@ pub async fn facets(
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult {
-    let params: FacetParams = query_params(&uri)?;
-    let query = explorer_query(&ProjectParams::from(params).explorer())?;
+    let filters: ExplorerFilters = query_params(&uri)?;
+    let query = explorer_query(&filters.explorer())?;
     let facets = state.store.project_facets(&query).await?;
     respond(&headers, &caller, &facets, None)
 }
