@@ -83,6 +83,11 @@ type AgreementRow = (
     bool,
 );
 
+/// A partner's share: agreement id, partner key, amount.
+type ShareRow = (i64, String, String);
+/// An earmark: agreement id, target kind, target, amount.
+type EarmarkRow = (i64, String, String, String);
+
 const AGREEMENT_COLUMNS: &str = "a.id, a.key, a.title_en, a.title_fr, a.title_es, a.modality, \
     a.status, a.signature_date, a.start_date, a.end_date, a.currency, CAST(a.amount AS TEXT), \
     a.confidential, a.synthetic FROM agreement a";
@@ -158,10 +163,8 @@ impl Store {
         }
         // The ids come from the database as integers, so they are safe to write inline.
         let ids = crate::portal::id_list(&rows.iter().map(|row| row.0).collect::<Vec<_>>());
-        let (shares, earmarks): (
-            Vec<(i64, String, String)>,
-            Vec<(i64, String, String, String)>,
-        ) = dispatch!(&self.pool, Pool, pool => async {
+        let (shares, earmarks): (Vec<ShareRow>, Vec<EarmarkRow>) =
+            dispatch!(&self.pool, Pool, pool => async {
                 let shares = sqlx::query_as(&format!(
                     "SELECT s.agreement_id, p.key, CAST(s.amount AS TEXT) FROM agreement_partner s \
                      JOIN partner p ON p.id = s.partner_id WHERE s.agreement_id IN ({ids}) \
@@ -177,7 +180,7 @@ impl Store {
                 .await?;
                 Ok::<_, sqlx::Error>((shares, earmarks))
             }.await)
-        .map_err(StoreError::query(operation))?;
+            .map_err(StoreError::query(operation))?;
         let exact = |text: &str| parse_decimal(text, operation).map(|d| d.normalize().to_string());
         rows.into_iter()
             .map(|row| {
