@@ -17,6 +17,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod api_token;
 mod clock;
 pub mod download;
 pub mod entities;

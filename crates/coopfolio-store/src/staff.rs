@@ -860,7 +860,7 @@ fn last_admin_error() -> StoreError {
     }
 }
 
-type AccountRow = (i64, String, String, String, Option<String>, Option<String>);
+pub(crate) type AccountRow = (i64, String, String, String, Option<String>, Option<String>);
 type AuditRow = (
     String,
     String,
@@ -895,7 +895,7 @@ struct SessionRow {
     expires_at: String,
 }
 
-fn account(
+pub(crate) fn account(
     (id, email, role, created_at, locked_until, disabled_at): AccountRow,
 ) -> Result<StaffAccount, StoreError> {
     let role = Role::from_code(&role).ok_or_else(|| StoreError::InvalidStoredValue {
@@ -994,7 +994,7 @@ fn stand_in_hash() -> &'static str {
 }
 
 /// 256 random bits from the operating system, as 64 hexadecimal digits.
-fn random_token() -> Result<String, StoreError> {
+pub(crate) fn random_token() -> Result<String, StoreError> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes)
         .map_err(|error| StoreError::PasswordHash(error.to_string()))?;
@@ -1002,7 +1002,7 @@ fn random_token() -> Result<String, StoreError> {
 }
 
 /// What the database keeps of a session token.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

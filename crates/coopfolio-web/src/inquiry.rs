@@ -164,25 +164,25 @@ pub async fn thanks(
 
 /// The form as sent, every field as typed, so that it can come back filled in.
 #[derive(Debug, Clone, Default, Serialize)]
-struct InquiryForm {
-    kind: String,
-    name: String,
-    email: String,
-    organisation: String,
-    partner_group: String,
-    country: String,
-    areas: Vec<String>,
-    message: String,
-    consent: bool,
+pub(crate) struct InquiryForm {
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) email: String,
+    pub(crate) organisation: String,
+    pub(crate) partner_group: String,
+    pub(crate) country: String,
+    pub(crate) areas: Vec<String>,
+    pub(crate) message: String,
+    pub(crate) consent: bool,
     #[serde(skip)]
-    trap: String,
+    pub(crate) trap: String,
 }
 
 /// One field's problem: the field's name and what to do about it.
 #[derive(Debug, Clone, Serialize)]
-struct FieldError {
-    field: &'static str,
-    message: String,
+pub(crate) struct FieldError {
+    pub(crate) field: &'static str,
+    pub(crate) message: String,
 }
 
 impl InquiryForm {
@@ -212,7 +212,7 @@ impl InquiryForm {
     }
 
     /// The inquiry to store, or every field's problem in the order of the form.
-    fn check(&self, text: &Catalog) -> Result<NewInquiry, Vec<FieldError>> {
+    pub(crate) fn check(&self, text: &Catalog) -> Result<NewInquiry, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut fail = |field: &'static str, message: String| {
             errors.push(FieldError { field, message });

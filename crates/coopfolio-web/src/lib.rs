@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+mod api;
 mod cache;
 mod chart;
 mod client;
@@ -37,6 +38,7 @@ use coopfolio_store::Store;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use api::{openapi_document, API_ROUTES};
 pub use error::WebError;
 pub use inquiry::{MESSAGE_MAX_CHARS, SEND_LIMIT};
 pub use mail::{deliver_outbox, run_background, Delivery, MailSettingError, Mailer, SmtpSettings};
@@ -148,9 +150,15 @@ pub const PUBLIC_ROUTES: &[RouteInfo] = &[
     RouteInfo::public("GET", "/assets/style.css"),
 ];
 
-/// Every route of the application, public and staff, with who may use it.
+/// Every route of the application, public, staff and API, with who may use it. For an API
+/// route, `Access::Staff(role)` asks for an API token of a user with that role.
 pub fn routes() -> Vec<RouteInfo> {
-    PUBLIC_ROUTES.iter().chain(STAFF_ROUTES).copied().collect()
+    PUBLIC_ROUTES
+        .iter()
+        .chain(STAFF_ROUTES)
+        .chain(API_ROUTES)
+        .copied()
+        .collect()
 }
 
 /// The portal's router.
@@ -158,6 +166,10 @@ pub fn app(state: AppState) -> Router {
     let staff_router = staff::router(&state);
     let upload_router = staff::upload_router(&state);
     let pages = state.clone();
+    // The API's router holds whole paths under `/api/v1` and answers its own errors as
+    // problem documents, unknown paths under it included, so the portal's fallback never
+    // gives it an HTML page.
+    let api_router = api::router(&state);
     Router::new()
         .route("/", get(pages::home))
         .route("/projects", get(explorer::projects))
@@ -177,6 +189,7 @@ pub fn app(state: AppState) -> Router {
         .route("/contact/thanks", get(inquiry::thanks))
         .route("/assets/style.css", get(pages::stylesheet))
         .merge(staff_router)
+        .merge(api_router)
         // The body limit wraps the routes above; the upload route, merged below it, streams
         // its body to disk and keeps a limit of its own.
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))

@@ -74,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(ExportCommand::Iati(args)) => export_iati(&store, args).await,
         Command::Validate(_) => unreachable!("validate runs before the database is opened"),
         Command::User(command) => crate::users::run(&store, command).await,
+        Command::Token(command) => crate::tokens::run(&store, command).await,
     };
     store.close().await;
     result

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod tokens;
 mod users;
 
 use std::net::SocketAddr;
@@ -64,6 +65,9 @@ enum Command {
     /// Staff accounts of the workspace under /staff.
     #[command(subcommand)]
     User(UserCommand),
+    /// API tokens: each acts in the JSON API (/api/v1) with its staff user's role.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +231,25 @@ enum UserCommand {
         #[arg(long)]
         role: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Make a token for a staff user and print it, once: only its SHA-256 is kept.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, to tell it apart in the list.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the tokens: id, user, role, name, first characters, when made and last used.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id: from now on it opens nothing.
+    Revoke { id: i64 },
 }
 
 fn main() -> ExitCode {

@@ -105,7 +105,7 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
 }
 
 /// Who ran the command, as the audit log names them.
-fn command_line_actor() -> String {
+pub(crate) fn command_line_actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".to_owned());

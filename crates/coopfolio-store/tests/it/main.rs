@@ -1,6 +1,7 @@
 //! The store's integration tests, one binary (see STYLE.md): the story of a store's life on each
 //! backend, and what an abandoned or killed import leaves behind.
 
+mod api;
 mod crash;
 mod entities;
 mod figures;

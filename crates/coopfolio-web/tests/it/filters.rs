@@ -511,14 +511,14 @@ async fn the_page_shows_facet_counts_and_every_filter() {
 }
 
 /// A PostgreSQL database for one test, dropped when it ends.
-struct PostgresDatabase {
+pub(crate) struct PostgresDatabase {
     server: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PostgresDatabase {
-    fn create() -> Option<PostgresDatabase> {
+    pub(crate) fn create() -> Option<PostgresDatabase> {
         let Ok(server) = std::env::var("COOPFOLIO_TEST_POSTGRES_URL") else {
             println!("SKIPPED: the explorer on PostgreSQL: COOPFOLIO_TEST_POSTGRES_URL not set");
             return None;

@@ -7,6 +7,7 @@
 //! `browser` drives real headless Chromium against the real server; `crawl` follows every link
 //! of the portal.
 
+mod api;
 mod browser;
 mod browser_staff_ops;
 mod browser_staff;

@@ -13,3 +13,4 @@ mod rules_suite;
 mod schema_suite;
 mod serve;
 mod support;
+mod tokens;
