@@ -218,7 +218,8 @@ impl Store {
             .await
         })
         .map_err(StoreError::query(operation))?;
-        let Some((user, email, role, created_at, locked_until, disabled_at, token, last_used_at)) = row
+        let Some((user, email, role, created_at, locked_until, disabled_at, token, last_used_at)) =
+            row
         else {
             return Ok(None);
         };

@@ -209,6 +209,19 @@ impl Store {
             .await
         })
         .map_err(StoreError::query("reading activities to export"))?;
+        // Kept XML that is empty (an activity stored from code rather than read from a file)
+        // is no XML at all: such an activity is rebuilt from the tables like the others.
+        let rows = rows
+            .into_iter()
+            .map(|(id, identifier, xml)| {
+                let xml = xml.map(crate::import::unpack_raw_xml).transpose()?;
+                Ok((
+                    id,
+                    identifier,
+                    xml.filter(|xml| !xml.trim_ascii().is_empty()),
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let mut to_rebuild: Vec<i64> = rows
             .iter()
             .filter(|row| row.2.is_none())

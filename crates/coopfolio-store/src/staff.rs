@@ -361,7 +361,7 @@ impl Store {
             }
             let row: Option<AccountRow> = sqlx::query_as(&format!(
                 "UPDATE staff_user SET role = $1 WHERE email = $2 \
-                 AND ($1 = 'admin' OR {ANOTHER_ADMIN}) \
+                 AND ($1 = 'admin' OR role <> 'admin' OR {ANOTHER_ADMIN}) \
                  RETURNING id, email, role, created_at, locked_until, disabled_at"
             ))
             .bind(role.code())

@@ -14,8 +14,8 @@ mod audit;
 pub mod imports;
 mod inquiries;
 mod outbox;
-mod users;
 mod records;
+mod users;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};

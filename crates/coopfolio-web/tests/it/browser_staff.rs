@@ -185,14 +185,14 @@ async fn an_inquiry_from_the_portal_is_won_and_turned_into_an_agreement() {
         browser.wait_for("#stage").await;
         browser.choose("#stage", stage).await;
         browser
-            .click("form[action$='/stage'] button[type=submit]")
+            .click_and_reload("form[action$='/stage'] button[type=submit]")
             .await;
         browser.wait_for_path(|path| path == page).await;
     }
     browser.screenshot("inquiry-won").await;
     // The sender's organisation becomes a partner, then the agreement is made from the form
     // the inquiry fills in.
-    browser.click("button[name=create]").await;
+    browser.click_and_reload("button[name=create]").await;
     browser.wait_for_path(|path| path == page).await;
     browser.click("a[href$='/agreement']").await;
     browser.wait_for("#f-key").await;

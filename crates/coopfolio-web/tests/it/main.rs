@@ -9,8 +9,8 @@
 
 mod api;
 mod browser;
-mod browser_staff_ops;
 mod browser_staff;
+mod browser_staff_ops;
 mod crawl;
 mod downloads;
 mod entity_pages;

@@ -235,6 +235,24 @@ impl Browser {
             .unwrap_or_else(|error| panic!("clicking {css}: {error}"));
     }
 
+    /// Clicks `css` and waits until the browser has left the page it was on, even for a form
+    /// that posts back to the same address: the old document's root element goes stale.
+    /// Without this, a test that waits for the path would read the old page while the new
+    /// one loads.
+    pub async fn click_and_reload(&self, css: &str) {
+        let old_root = self.find("html").await;
+        self.click(css).await;
+        let deadline = Instant::now() + PATIENCE;
+        while old_root.tag_name().await.is_ok() {
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} did not load a page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.wait_for("body").await;
+    }
+
     /// Types `text` into the field `css` in place of what it held.
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.find(css).await;
