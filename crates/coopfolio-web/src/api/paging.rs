@@ -115,11 +115,11 @@ impl Paging {
         ))
     }
 
-    /// This page of a list held whole.
-    pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
-        let start = (self.offset as usize).min(items.len());
-        let end = start.saturating_add(self.limit as usize).min(items.len());
-        &items[start..end]
+    /// Where this page falls in a list of `len` items held whole.
+    fn range(&self, len: usize) -> std::ops::Range<usize> {
+        let start = (self.offset as usize).min(len);
+        let end = start.saturating_add(self.limit as usize).min(len);
+        start..end
     }
 }
 
@@ -144,6 +144,16 @@ impl<T: Serialize, M: Serialize> Listing<T, M> {
             next: paging.next(total),
             meta,
         }
+    }
+
+    /// The page `paging` asks for of a list read whole, the whole list's length its total.
+    /// The list is cut in place rather than copied.
+    pub fn page_of(mut items: Vec<T>, paging: &Paging, meta: M) -> Listing<T, M> {
+        let total = items.len() as u64;
+        let range = paging.range(items.len());
+        items.truncate(range.end);
+        items.drain(..range.start);
+        Listing::new(items, total, paging, meta)
     }
 }
 
@@ -264,7 +274,8 @@ mod tests {
         let third = paging(&second.next(5).unwrap()).unwrap();
         assert_eq!(third.offset, 4);
         assert_eq!(third.next(5), None);
-        assert_eq!(third.slice(&[1, 2, 3, 4, 5]), &[5]);
+        let last = Listing::page_of(vec![1, 2, 3, 4, 5], &third, ());
+        assert_eq!((last.data, last.total), (vec![5], 5));
     }
 
     #[test]

@@ -380,9 +380,8 @@ pub async fn partners(
         None => None,
     };
     let partners = state.store.partners(group, period).await?;
-    let listing = Listing::new(
-        paging.slice(&partners.value).to_vec(),
-        partners.value.len() as u64,
+    let listing = Listing::page_of(
+        partners.value,
         &paging,
         MethodMeta {
             method: &partners.method,
@@ -466,9 +465,8 @@ pub async fn agreements(
             partner.is_none_or(|key| agreement.partners.iter().any(|s| s.partner == key))
         })
         .collect();
-    let listing = Listing::new(
-        paging.slice(&agreements).to_vec(),
-        agreements.len() as u64,
+    let listing = Listing::page_of(
+        agreements,
         &paging,
         AgreementsMeta {
             confidential_withheld: list.confidential_withheld,
@@ -521,12 +519,7 @@ pub async fn partnerships(
     let _: PageParams = query_params(&uri)?;
     let paging = Paging::from_uri(&uri)?;
     let partnerships = state.store.partnerships().await?;
-    let listing = Listing::new(
-        paging.slice(&partnerships).to_vec(),
-        partnerships.len() as u64,
-        &paging,
-        serde_json::Map::new(),
-    );
+    let listing = Listing::page_of(partnerships, &paging, serde_json::Map::new());
     respond(&headers, &caller, &listing, listing.next.as_deref())
 }
 
@@ -601,12 +594,7 @@ pub async fn countries(caller: Caller, headers: HeaderMap, uri: Uri) -> ApiResul
         .filter(|country| region.is_none_or(|region| country.region == region))
         .map(country_item)
         .collect();
-    let listing = Listing::new(
-        paging.slice(&countries).to_vec(),
-        countries.len() as u64,
-        &paging,
-        serde_json::Map::new(),
-    );
+    let listing = Listing::page_of(countries, &paging, serde_json::Map::new());
     respond(&headers, &caller, &listing, listing.next.as_deref())
 }
 
@@ -706,12 +694,7 @@ pub async fn policy_areas(caller: Caller, headers: HeaderMap, uri: Uri) -> ApiRe
         .copied()
         .map(policy_area_item)
         .collect();
-    let listing = Listing::new(
-        paging.slice(&areas).to_vec(),
-        areas.len() as u64,
-        &paging,
-        serde_json::Map::new(),
-    );
+    let listing = Listing::page_of(areas, &paging, serde_json::Map::new());
     respond(&headers, &caller, &listing, listing.next.as_deref())
 }
 
