@@ -166,7 +166,9 @@ async fn serve(store: &Store, bind: SocketAddr, options: ServeOptions) -> anyhow
         .await
         .with_context(|| format!("listening on {bind}"))?;
     let address = listener.local_addr().context("reading the bound address")?;
-    println!("The portal is at http://{address}/ (Ctrl-C stops it).");
+    notice(format_args!(
+        "The portal is at http://{address}/ (Ctrl-C stops it)."
+    ));
     let mut state = coopfolio_web::AppState::new(store.clone())
         .behind_proxy(options.behind_proxy)
         .with_importer(Arc::new(import::PipelineImporter))
@@ -175,12 +177,14 @@ async fn serve(store: &Store, bind: SocketAddr, options: ServeOptions) -> anyhow
         Some(settings) => {
             let mailer = coopfolio_web::Mailer::new(settings)
                 .map_err(|error| UsageError(error.to_string()))?;
-            println!("Notices of new inquiries go out by e-mail through {mailer:?}.");
+            notice(format_args!(
+                "Notices of new inquiries go out by e-mail through {mailer:?}."
+            ));
             state = state.with_mailer(mailer);
         }
-        None => println!(
+        None => notice(format_args!(
             "No mail server is set (COOPFOLIO_SMTP_URL): notices of new inquiries wait in the outbox at /staff/outbox."
-        ),
+        )),
     }
     let background = tokio::spawn(coopfolio_web::run_background(
         state.clone(),
@@ -196,8 +200,17 @@ async fn serve(store: &Store, bind: SocketAddr, options: ServeOptions) -> anyhow
         .await
         .context("serving the portal")?;
     background.abort();
-    println!("The portal stopped.");
+    notice(format_args!("The portal stopped."));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one line of a running server's notices to standard output. A server outlives whoever
+/// started it: when its standard output is closed (the reader went away), the line is dropped,
+/// where `println!` would panic and take the serving process down with it.
+fn notice(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 /// The latest biennium with contributions, else 2022-23.
