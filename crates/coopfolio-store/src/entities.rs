@@ -395,7 +395,7 @@ impl Store {
                  a.signature_date, CAST(ap.amount AS TEXT), a.currency FROM agreement a \
                  JOIN agreement_partner ap ON ap.agreement_id = a.id \
                  WHERE ap.partner_id = $1 AND a.confidential = $2 \
-                 ORDER BY a.signature_date DESC, a.key",
+                 ORDER BY a.signature_date IS NULL, a.signature_date DESC, a.key",
             )
             .bind(partner_id)
             .bind(false)

@@ -191,6 +191,25 @@ impl Store {
 }
 
 impl Store {
+    /// One activity by its IATI identifier, as `export_by_ids` gives it: the project page's
+    /// IATI download. `None` when no activity has that identifier.
+    pub async fn export_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<ExportedActivity>, StoreError> {
+        let id: Option<i64> = dispatch!(&self.pool, Pool, pool => {
+            sqlx::query_scalar("SELECT id FROM activity WHERE iati_identifier = $1")
+                .bind(identifier)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(StoreError::query("finding the activity to export"))?;
+        match id {
+            Some(id) => Ok(self.export_by_ids(&[id]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
     /// The activities with these ids, in the order given: each as its kept XML where the
     /// importer kept some, else rebuilt from the tables. An id whose activity is gone (replaced
     /// since the ids were read) is left out. The portal's IATI download reads a view this way,

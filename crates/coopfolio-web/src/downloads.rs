@@ -20,7 +20,7 @@
 //! regions, policy areas and markers in the interface's language; JSON gives their codes.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use coopfolio_core::country::IloRegion;
@@ -247,6 +247,66 @@ pub async fn xml(
         &filename,
         Body::from_stream(body),
     ))
+}
+
+/// One programme or project as an IATI 2.03 activity file: the project page's download, written
+/// as the view's download writes each of its activities.
+pub async fn project_xml(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(identifier): Path<String>,
+) -> Result<Response, WebError> {
+    let text = catalog(lang);
+    let activity = state
+        .store
+        .export_by_identifier(&identifier)
+        .await?
+        .ok_or_else(|| {
+            WebError::NotFound(format!("{} {identifier}", text.get("no_such_project")))
+        })?;
+    let version = state.store.data_version().await?;
+    let mut writer = IatiWriter::activities(Vec::new(), &version.read_at).map_err(iati_error)?;
+    writer
+        .write_comment(&format!("Coopfolio: the programme or project {identifier}"))
+        .map_err(iati_error)?;
+    writer
+        .write_comment(&format!("Downloaded at: {}", version.read_at))
+        .map_err(iati_error)?;
+    match activity {
+        ExportedActivity::Raw { xml, .. } => {
+            writer
+                .write_comment("Method: the activity as the XML that was imported")
+                .map_err(iati_error)?;
+            writer.write_raw_activity(&xml)
+        }
+        ExportedActivity::Model(model) => {
+            writer
+                .write_comment(
+                    "Method: rebuilt from the tables as `coopfolio export iati` rebuilds it",
+                )
+                .map_err(iati_error)?;
+            writer.write_activity(&model).map(drop)
+        }
+    }
+    .map_err(iati_error)?;
+    let file = writer.finish().map_err(iati_error)?;
+    let filename = format!("{}.xml", filename_safe(&identifier));
+    Ok(attachment(
+        "application/xml; charset=utf-8",
+        &filename,
+        Body::from(file),
+    ))
+}
+
+/// An identifier as a file name: letters, digits, `-`, `_` and `.` kept, anything else `_`.
+fn filename_safe(identifier: &str) -> String {
+    identifier
+        .chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' | '.' => c,
+            _ => '_',
+        })
+        .collect()
 }
 
 /// What every format needs before its first byte: the rows to come, the data version, the

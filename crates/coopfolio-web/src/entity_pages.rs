@@ -372,6 +372,9 @@ pub async fn partnership(
 pub struct FundingParams {
     #[serde(default)]
     period: String,
+    /// `approved` (the default) or `received`.
+    #[serde(default)]
+    basis: String,
 }
 
 pub async fn funding(
@@ -393,7 +396,22 @@ pub async fn funding(
             WebError::BadRequest(format!("{} {given} ({error})", text.get("bad_period")))
         })?,
     };
-    let contributions = store.contributions(period, Basis::Approved).await?;
+    let basis = match params.basis.trim() {
+        "" | "approved" => Basis::Approved,
+        "received" => Basis::Received,
+        given => {
+            return Err(WebError::BadRequest(format!(
+                "{} {given}",
+                text.get("funding_bad_basis")
+            )))
+        }
+    };
+    // The period links keep the basis; the basis links keep the period.
+    let basis_query = match basis {
+        Basis::Approved => "",
+        Basis::Received => "&basis=received",
+    };
+    let contributions = store.contributions(period, basis).await?;
     let partners = store.partners(None, Some(period)).await?;
     let voluntary: Vec<&Modality> = Modality::ALL.iter().filter(|m| m.is_voluntary()).collect();
     let cell = |key: &str| {
@@ -461,14 +479,27 @@ pub async fn funding(
             let each = Period::Biennium(first_year - 2 * step);
             FundingPeriod {
                 label: each.to_string(),
-                href: format!("/funding?period={each}"),
+                href: format!("/funding?period={each}{basis_query}"),
                 current: each == period,
             }
         })
         .collect();
+    let bases = [
+        (Basis::Approved, "funding_basis_approved", ""),
+        (Basis::Received, "funding_basis_received", "&basis=received"),
+    ]
+    .into_iter()
+    .map(|(each, key, query)| FundingPeriod {
+        label: text.get(key).to_owned(),
+        href: format!("/funding?period={period}{query}"),
+        current: each == basis,
+    })
+    .collect();
     let page = FundingPage {
         period: period.to_string(),
         periods,
+        bases,
+        received: basis == Basis::Received,
         total: format::millions(contributions.value.total_usd),
         modalities: voluntary.iter().map(|m| m.label(code).to_owned()).collect(),
         modality_totals: voluntary
@@ -633,6 +664,9 @@ struct PartnershipPage {
 struct FundingPage {
     period: String,
     periods: Vec<FundingPeriod>,
+    /// The two bases, approved and received, as links that keep the period.
+    bases: Vec<FundingPeriod>,
+    received: bool,
     total: String,
     modalities: Vec<String>,
     modality_totals: Vec<String>,
@@ -749,7 +783,7 @@ fn other_names(names: &coopfolio_core::reference::Names, lang: &str) -> Vec<Stri
 }
 
 /// A key as one path segment: keys are slugs, but one from elsewhere may hold anything.
-fn url_segment(key: &str) -> String {
+pub(crate) fn url_segment(key: &str) -> String {
     let mut encoded = String::with_capacity(key.len());
     for byte in key.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {

@@ -137,6 +137,7 @@ pub const PUBLIC_ROUTES: &[RouteInfo] = &[
     RouteInfo::public("GET", "/projects.xlsx"),
     RouteInfo::public("GET", "/projects.xml"),
     RouteInfo::public("GET", "/projects/{identifier}"),
+    RouteInfo::public("GET", "/projects/{identifier}/iati.xml"),
     RouteInfo::public("GET", "/partners"),
     RouteInfo::public("GET", "/partners/{key}"),
     RouteInfo::public("GET", "/countries/{alpha2}"),
@@ -178,6 +179,10 @@ pub fn app(state: AppState) -> Router {
         .route("/projects.xlsx", get(downloads::xlsx))
         .route("/projects.xml", get(downloads::xml))
         .route("/projects/{identifier}", get(pages::project))
+        .route(
+            "/projects/{identifier}/iati.xml",
+            get(downloads::project_xml),
+        )
         .route("/partners", get(entity_pages::partners))
         .route("/partners/{key}", get(entity_pages::partner))
         .route("/countries/{alpha2}", get(entity_pages::country))

@@ -223,6 +223,8 @@ pub(crate) struct Choice {
 #[derive(Serialize)]
 struct ProjectView {
     identifier: String,
+    /// This activity alone as an IATI 2.03 file.
+    iati_href: String,
     title: Option<String>,
     other_titles: Vec<String>,
     descriptions: Vec<String>,
@@ -291,6 +293,10 @@ fn project_view(
     let codelist =
         |list: &str, code: Option<String>| code.map(|code| format::codelist(list, &code, lang));
     ProjectView {
+        iati_href: format!(
+            "/projects/{}/iati.xml",
+            entity_pages::url_segment(&project.identifier)
+        ),
         identifier: project.identifier,
         title,
         other_titles: titles,

@@ -147,14 +147,7 @@ async fn the_project_list_answers_as_the_explorer_on_postgresql() {
     let Some(database) = crate::filters::PostgresDatabase::create() else {
         return;
     };
-    let store = Store::connect(&database.url).await.expect("connecting");
-    coopfolio::demo::load_demo(
-        &store,
-        &coopfolio_demo::DemoOptions::default(),
-        coopfolio_core::codelists::Codelists::bundled(),
-    )
-    .await
-    .expect("loading the demo on PostgreSQL");
+    let store = database.demo_store().await;
     api_answers_as_the_explorer(&store).await;
     // The backends agree with each other too.
     let sqlite = demo_store().await;

@@ -285,6 +285,49 @@ async fn the_funding_page_shows_the_period_by_modality_and_group() {
 }
 
 #[tokio::test]
+async fn the_funding_page_shows_what_was_received_on_asking() {
+    let store = demo_store().await;
+    let period = Period::Biennium(2020);
+    let approved = store.contributions(period, Basis::Approved).await.unwrap();
+    let received = store.contributions(period, Basis::Received).await.unwrap();
+    assert_ne!(approved.value.total_usd, received.value.total_usd);
+    let page = get(&store, "/funding?period=2020-21&basis=received").await;
+    assert_eq!(page.status, StatusCode::OK);
+    // The ranking is the received one, in its order, with the received basis as its method.
+    let anchors: Vec<&str> = page
+        .body
+        .match_indices("<tr id=\"contributor-")
+        .map(|(at, marker)| {
+            let rest = &page.body[at + marker.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    let expected: Vec<&str> = received
+        .value
+        .ranking
+        .iter()
+        .map(|line| line.code.as_str())
+        .collect();
+    assert_eq!(anchors, expected);
+    assert!(page.body.contains(&escaped(&received.method.basis)));
+    assert!(!page.body.contains(&escaped(&approved.method.basis)));
+    // The period links keep the basis, and the basis switch keeps the period.
+    let link = |href: &str| format!("href=\"{}\"", escaped(href));
+    assert!(page
+        .body
+        .contains(&link("/funding?period=2022-23&basis=received")));
+    assert!(page.body.contains(&link("/funding?period=2020-21")));
+    assert!(page.body.contains(&format!(
+        "{} aria-current=\"page\"",
+        link("/funding?period=2020-21&basis=received")
+    )));
+    let bad = get(&store, "/funding?basis=promised").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("promised"));
+    store.close().await;
+}
+
+#[tokio::test]
 async fn pages_link_to_the_entities_they_mention() {
     let store = demo_store().await;
     let explorer = get(&store, "/projects?country=KE").await.body;

@@ -546,6 +546,17 @@ impl PostgresDatabase {
     }
 }
 
+impl PostgresDatabase {
+    /// A store on this database with the demo workspace loaded, as on SQLite.
+    pub(crate) async fn demo_store(&self) -> Store {
+        let store = Store::connect(&self.url).await.expect("connecting");
+        coopfolio::demo::load_demo(&store, &DemoOptions::default(), Codelists::bundled())
+            .await
+            .expect("loading the demo on PostgreSQL");
+        store
+    }
+}
+
 impl Drop for PostgresDatabase {
     fn drop(&mut self) {
         psql(
@@ -569,10 +580,7 @@ async fn postgres_lists_counts_and_downloads_as_sqlite_does() {
     let Some(database) = PostgresDatabase::create() else {
         return;
     };
-    let postgres = Store::connect(&database.url).await.expect("connecting");
-    coopfolio::demo::load_demo(&postgres, &DemoOptions::default(), Codelists::bundled())
-        .await
-        .expect("loading the demo on PostgreSQL");
+    let postgres = database.demo_store().await;
     let sqlite = demo_store().await;
     let partner = sqlite.project_facets(&query()).await.unwrap().partners[0]
         .key

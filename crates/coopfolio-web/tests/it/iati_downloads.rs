@@ -206,3 +206,36 @@ async fn the_explorer_links_its_view_to_the_iati_download() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_project_page_offers_its_activity_as_an_iati_file() {
+    let store = demo_store().await;
+    let identifier = view(&store, ProjectQuery::default()).await.swap_remove(3);
+    let page = get(&store, &format!("/projects/{identifier}")).await;
+    let href = format!("/projects/{identifier}/iati.xml");
+    assert!(
+        page.body.contains(&format!("href=\"{}\"", escaped(&href))),
+        "no link to {href}"
+    );
+    let file = get(&store, &href).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(
+        file.headers[header::CONTENT_TYPE],
+        "application/xml; charset=utf-8"
+    );
+    let (identifiers, comments) = identifiers_and_comments(&file.body);
+    assert_eq!(identifiers, [identifier.as_str()]);
+    assert!(
+        comments.iter().any(|line| line.starts_with("Method: ")),
+        "{comments:?}"
+    );
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("one.xml");
+    std::fs::write(&path, &file.body).unwrap();
+    if let Some(complaints) = xmllint(&path) {
+        assert!(complaints.is_empty(), "{complaints:#?}");
+    }
+    let missing = get(&store, "/projects/XX-NOWHERE-1/iati.xml").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    store.close().await;
+}
