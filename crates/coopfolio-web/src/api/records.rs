@@ -23,7 +23,7 @@ use coopfolio_store::records::SaveMode;
 use coopfolio_store::StoreError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 use super::auth::Caller;
 use super::paging::{check_if_match, etag, json, Audience};
@@ -202,14 +202,94 @@ pub struct MarkersBody {
     mptf: bool,
 }
 
+/// The problems a record's creation may answer with.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Documentation only.
+enum CreateProblems {
+    #[response(
+        status = 401,
+        description = "No token",
+        content_type = "application/problem+json"
+    )]
+    NoToken(Problem),
+    #[response(
+        status = 403,
+        description = "Below officer",
+        content_type = "application/problem+json"
+    )]
+    BelowOfficer(Problem),
+    #[response(
+        status = 413,
+        description = "Body over 64 KiB",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(Problem),
+    #[response(
+        status = 415,
+        description = "Not application/json",
+        content_type = "application/problem+json"
+    )]
+    NotJson(Problem),
+    #[response(
+        status = 422,
+        description = "Fields named by JSON pointer in `errors`, a taken key among them",
+        content_type = "application/problem+json"
+    )]
+    Invalid(Problem),
+}
+
+/// The problems a record's replacement may answer with.
+#[derive(IntoResponses)]
+#[allow(dead_code)] // Documentation only.
+enum ReplaceProblems {
+    #[response(
+        status = 401,
+        description = "No token",
+        content_type = "application/problem+json"
+    )]
+    NoToken(Problem),
+    #[response(
+        status = 403,
+        description = "Below officer",
+        content_type = "application/problem+json"
+    )]
+    BelowOfficer(Problem),
+    #[response(
+        status = 404,
+        description = "Not stored",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+    #[response(
+        status = 412,
+        description = "If-Match names an older version",
+        content_type = "application/problem+json"
+    )]
+    Changed(Problem),
+    #[response(
+        status = 413,
+        description = "Body over 64 KiB",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(Problem),
+    #[response(
+        status = 415,
+        description = "Not application/json",
+        content_type = "application/problem+json"
+    )]
+    NotJson(Problem),
+    #[response(
+        status = 422,
+        description = "Fields named by JSON pointer in `errors`",
+        content_type = "application/problem+json"
+    )]
+    Invalid(Problem),
+}
+
 /// Creates a partner; its group is derived by the rules unless `group_override` sets it.
 #[utoipa::path(post, path = "/api/v1/partners", tag = "partners", request_body = PartnerBody,
     responses((status = 201, description = "Stored; the partner as its GET gives it, at Location", body = super::schema::PartnerDoc),
-        (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields named by JSON pointer in `errors`, a taken key among them", body = Problem, content_type = "application/problem+json")),
+        CreateProblems),
     security(("bearer" = [])))]
 pub async fn create_partner(
     State(state): State<AppState>,
@@ -235,11 +315,7 @@ pub async fn create_partner(
     params(("key" = String, Path, description = "The partner's key"),
         ("If-Match" = Option<String>, Header, description = "The ETag of the partner as last read; 412 when it has changed since")),
     responses((status = 200, description = "Replaced; the partner as its GET gives it", body = super::schema::PartnerDoc),
-        (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not stored", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields named by JSON pointer in `errors`", body = Problem, content_type = "application/problem+json")),
+        ReplaceProblems),
     security(("bearer" = [])))]
 pub async fn replace_partner(
     State(state): State<AppState>,
@@ -269,11 +345,7 @@ pub async fn replace_partner(
 /// ledger entries and the figures follow in the same transaction.
 #[utoipa::path(post, path = "/api/v1/agreements", tag = "partners", request_body = AgreementBody,
     responses((status = 201, description = "Stored; the agreement as its GET gives a staff token, at Location", body = super::schema::AgreementDoc),
-        (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields named by JSON pointer in `errors`, a taken key among them", body = Problem, content_type = "application/problem+json")),
+        CreateProblems),
     security(("bearer" = [])))]
 pub async fn create_agreement(
     State(state): State<AppState>,
@@ -293,11 +365,7 @@ pub async fn create_agreement(
     params(("key" = String, Path, description = "The agreement's key"),
         ("If-Match" = Option<String>, Header, description = "The ETag of the agreement as last read; 412 when it has changed since")),
     responses((status = 200, description = "Replaced; the agreement as its GET gives a staff token", body = super::schema::AgreementDoc),
-        (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not stored", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields named by JSON pointer in `errors`", body = Problem, content_type = "application/problem+json")),
+        ReplaceProblems),
     security(("bearer" = [])))]
 pub async fn replace_agreement(
     State(state): State<AppState>,
@@ -389,11 +457,7 @@ async fn save_agreement(
 /// Creates a multi-stakeholder partnership with its members.
 #[utoipa::path(post, path = "/api/v1/partnerships", tag = "partners", request_body = PartnershipBody,
     responses((status = 201, description = "Stored; the partnership as its GET gives it, at Location", body = super::schema::PartnershipDoc),
-        (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields named by JSON pointer in `errors`, a taken key among them", body = Problem, content_type = "application/problem+json")),
+        CreateProblems),
     security(("bearer" = [])))]
 pub async fn create_partnership(
     State(state): State<AppState>,
@@ -413,11 +477,7 @@ pub async fn create_partnership(
     params(("key" = String, Path, description = "The partnership's key"),
         ("If-Match" = Option<String>, Header, description = "The ETag of the partnership as last read; 412 when it has changed since")),
     responses((status = 200, description = "Replaced; the partnership as its GET gives it", body = super::schema::PartnershipDoc),
-        (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not stored", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields named by JSON pointer in `errors`", body = Problem, content_type = "application/problem+json")),
+        ReplaceProblems),
     security(("bearer" = [])))]
 pub async fn replace_partnership(
     State(state): State<AppState>,
@@ -481,11 +541,7 @@ async fn save_partnership(
     params(("identifier" = String, Path, description = "IATI identifier"),
         ("If-Match" = Option<String>, Header, description = "The ETag of the programme or project (its GET) as last read; 412 when it has changed since")),
     responses((status = 200, description = "Saved; the programme or project as its GET gives it", body = super::schema::ProjectDoc),
-        (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Not stored", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an older version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Fields named by JSON pointer in `errors`", body = Problem, content_type = "application/problem+json")),
+        ReplaceProblems),
     security(("bearer" = [])))]
 pub async fn replace_extras(
     State(state): State<AppState>,

@@ -182,6 +182,28 @@ async fn every_body_the_document_describes_has_a_schema_of_its_own() {
         }
     }
     assert!(bodies > 100, "{bodies} bodies described");
+    // The writes document their refusals, each a problem.
+    for (method, path, statuses) in [
+        (
+            "post",
+            "/api/v1/partners",
+            &["201", "401", "403", "413", "415", "422"][..],
+        ),
+        (
+            "put",
+            "/api/v1/agreements/{key}",
+            &["200", "404", "412", "413", "422"][..],
+        ),
+    ] {
+        let responses = &document["paths"][path][method]["responses"];
+        for status in statuses {
+            assert!(!responses[status].is_null(), "{method} {path} {status}");
+        }
+        assert!(
+            !responses["422"]["content"]["application/problem+json"].is_null(),
+            "{method} {path}"
+        );
+    }
     // The problem document is one of them, with its fields.
     let problem = &document["components"]["schemas"]["Problem"];
     for field in ["type", "title", "status", "detail", "errors"] {

@@ -34,6 +34,18 @@ fn fields(page: &Page) -> Vec<String> {
         .collect()
 }
 
+/// A write by `token`'s user.
+async fn write(store: &Store, method: &str, uri: &str, token: &str, body: Value) -> Page {
+    request(store, method, uri, Some(token), Some(body)).await
+}
+
+/// The answer of a 201, after checking where it says the record now is.
+fn created_at(page: &Page, location: &str) -> Value {
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    assert_eq!(page.headers["location"], location);
+    json(page)
+}
+
 fn etag(page: &Page) -> String {
     page.headers
         .get("etag")
@@ -104,20 +116,8 @@ async fn records_are_written_as_the_workspace_writes_them(
         .is_none());
     assert_eq!(audit_log(store).await.total, audit_before);
 
-    let created = request(
-        store,
-        "POST",
-        "/api/v1/partners",
-        Some(officer),
-        Some(partner.clone()),
-    )
-    .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    assert_eq!(
-        created.headers["location"],
-        "/api/v1/partners/api-foundation"
-    );
-    let body = json(&created);
+    let created = write(store, "POST", "/api/v1/partners", officer, partner.clone()).await;
+    let body = created_at(&created, "/api/v1/partners/api-foundation");
     assert_eq!(
         body["names"]["es"], "Api Foundation",
         "an untranslated name takes the English"
@@ -140,54 +140,29 @@ async fn records_are_written_as_the_workspace_writes_them(
     assert_eq!(etag(&read), etag(&created));
 
     // A taken key, an unknown field (at the top and inside), a bad value: each a field.
-    let taken = request(
-        store,
-        "POST",
-        "/api/v1/partners",
-        Some(officer),
-        Some(partner.clone()),
-    )
-    .await;
+    let taken = write(store, "POST", "/api/v1/partners", officer, partner.clone()).await;
     assert_eq!(fields(&taken), ["/key"]);
     let mut unknown = partner.clone();
     unknown["nickname"] = Value::from("Api");
     assert_eq!(
-        fields(
-            &request(
-                store,
-                "POST",
-                "/api/v1/partners",
-                Some(officer),
-                Some(unknown)
-            )
-            .await
-        ),
+        fields(&write(store, "POST", "/api/v1/partners", officer, unknown).await),
         ["/nickname"]
     );
     let mut nested = partner.clone();
     nested["names"]["de"] = Value::from("Api Stiftung");
     assert_eq!(
-        fields(
-            &request(
-                store,
-                "POST",
-                "/api/v1/partners",
-                Some(officer),
-                Some(nested)
-            )
-            .await
-        ),
+        fields(&write(store, "POST", "/api/v1/partners", officer, nested).await),
         ["/names/de"]
     );
     let bad = object!({ "key": "Not A Key", "names": { "fr": "Sans nom" }, "country": "XX" });
     assert_eq!(
-        fields(&request(store, "POST", "/api/v1/partners", Some(officer), Some(bad)).await),
+        fields(&write(store, "POST", "/api/v1/partners", officer, bad).await),
         ["/names/en"],
         "a missing required field is named first, before the checks run"
     );
     let bad = object!({ "key": "Not A Key", "names": { "en": "" }, "country": "XX" });
     assert_eq!(
-        fields(&request(store, "POST", "/api/v1/partners", Some(officer), Some(bad)).await),
+        fields(&write(store, "POST", "/api/v1/partners", officer, bad).await),
         ["/key", "/names/en", "/country"]
     );
 
@@ -226,15 +201,15 @@ async fn records_are_written_as_the_workspace_writes_them(
     assert_eq!(again.status, StatusCode::PRECONDITION_FAILED);
     let moved_key = object!({ "key": "other", "names": { "en": "X" } });
     assert_eq!(
-        fields(&request(store, "PUT", uri, Some(officer), Some(moved_key)).await),
+        fields(&write(store, "PUT", uri, officer, moved_key).await),
         ["/key"]
     );
-    let missing = request(
+    let missing = write(
         store,
         "PUT",
         "/api/v1/partners/no-such-partner",
-        Some(officer),
-        Some(renamed.clone()),
+        officer,
+        renamed.clone(),
     )
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -279,14 +254,7 @@ async fn records_are_written_as_the_workspace_writes_them(
     bad["earmarks"][1]["target"] = Value::from("astrology");
     bad["documents"][0]["url"] = Value::from("javascript:alert(1)");
     bad["end_date"] = Value::from("2023-01-01");
-    let refused = request(
-        store,
-        "POST",
-        "/api/v1/agreements",
-        Some(officer),
-        Some(bad),
-    )
-    .await;
+    let refused = write(store, "POST", "/api/v1/agreements", officer, bad).await;
     assert_eq!(
         fields(&refused),
         [
@@ -301,12 +269,12 @@ async fn records_are_written_as_the_workspace_writes_them(
     money_as_number["amount"] = Value::from(1000000.5);
     assert_eq!(
         fields(
-            &request(
+            &write(
                 store,
                 "POST",
                 "/api/v1/agreements",
-                Some(officer),
-                Some(money_as_number)
+                officer,
+                money_as_number
             )
             .await
         ),
@@ -315,16 +283,7 @@ async fn records_are_written_as_the_workspace_writes_them(
     let mut no_partner = agreement.clone();
     no_partner["partners"] = object!([]);
     assert_eq!(
-        fields(
-            &request(
-                store,
-                "POST",
-                "/api/v1/agreements",
-                Some(officer),
-                Some(no_partner)
-            )
-            .await
-        ),
+        fields(&write(store, "POST", "/api/v1/agreements", officer, no_partner).await),
         ["/partners"]
     );
     assert!(store
@@ -333,20 +292,15 @@ async fn records_are_written_as_the_workspace_writes_them(
         .unwrap()
         .is_none());
 
-    let created = request(
+    let created = write(
         store,
         "POST",
         "/api/v1/agreements",
-        Some(officer),
-        Some(agreement.clone()),
+        officer,
+        agreement.clone(),
     )
     .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    assert_eq!(
-        created.headers["location"],
-        "/api/v1/agreements/api-grant-1"
-    );
-    let body = json(&created);
+    let body = created_at(&created, "/api/v1/agreements/api-grant-1");
     // The exact amount, its trailing zero aside, on both backends.
     assert_eq!(body["amount"], "1000000.5");
     assert_eq!(body["confidential"], true);
@@ -393,24 +347,24 @@ async fn records_are_written_as_the_workspace_writes_them(
     });
     assert_eq!(
         fields(
-            &request(
+            &write(
                 store,
                 "POST",
                 "/api/v1/partnerships",
-                Some(officer),
-                Some(partnership.clone())
+                officer,
+                partnership.clone()
             )
             .await
         ),
         ["/members/1/partner"]
     );
     partnership["members"].as_array_mut().unwrap().pop();
-    let created = request(
+    let created = write(
         store,
         "POST",
         "/api/v1/partnerships",
-        Some(officer),
-        Some(partnership.clone()),
+        officer,
+        partnership.clone(),
     )
     .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -425,24 +379,24 @@ async fn records_are_written_as_the_workspace_writes_them(
     partnership["level"] = Value::from("planetary");
     assert_eq!(
         fields(
-            &request(
+            &write(
                 store,
                 "PUT",
                 "/api/v1/partnerships/api-alliance",
-                Some(officer),
-                Some(partnership.clone())
+                officer,
+                partnership.clone()
             )
             .await
         ),
         ["/level"]
     );
     partnership["level"] = Value::from("global");
-    let replaced = request(
+    let replaced = write(
         store,
         "PUT",
         "/api/v1/partnerships/api-alliance",
-        Some(officer),
-        Some(partnership),
+        officer,
+        partnership,
     )
     .await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
@@ -452,11 +406,11 @@ async fn records_are_written_as_the_workspace_writes_them(
     let uri = format!("/api/v1/projects/{project}/extras");
     let bad = object!({ "policy_areas": ["astrology"], "markers": {} });
     assert_eq!(
-        fields(&request(store, "PUT", &uri, Some(officer), Some(bad)).await),
+        fields(&write(store, "PUT", &uri, officer, bad).await),
         ["/policy_areas"]
     );
     let extras = object!({ "policy_areas": ["migration"], "markers": { "triangular": true } });
-    let saved = request(store, "PUT", &uri, Some(officer), Some(extras)).await;
+    let saved = write(store, "PUT", &uri, officer, extras).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert_eq!(json(&saved)["policy_areas"], object!(["migration"]));
     assert!(
