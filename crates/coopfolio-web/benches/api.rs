@@ -12,6 +12,11 @@
 //! its facets, which the API leaves to `/api/v1/facets`, so the list and the facets asked of
 //! the API one after the other are timed too: what a client that needs all the page shows
 //! pays.
+//!
+//! Then a write: an officer token creates `COOPFOLIO_BENCH_RUNS` partners one after the other
+//! (`POST /api/v1/partners`: the body checked by the staff form's checks, the partner and its
+//! audit event saved in one transaction, the stored partner read back as the answer), on a
+//! copy of the database so that the next run's reads find it as the demo left it.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +24,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use coopfolio_core::codelists::Codelists;
 use coopfolio_demo::DemoOptions;
+use coopfolio_store::staff::Role;
 use coopfolio_store::Store;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -96,7 +102,64 @@ fn main() {
         }
         print_row("all queries", &mut all_pages, &mut all_api, &mut all_both);
         store.close().await;
+        time_writes(&database, runs).await;
     });
+}
+
+/// Times creating partners through the API on a copy of `database`.
+async fn time_writes(database: &std::path::Path, runs: usize) {
+    let copy = database.with_extension("writes.db");
+    std::fs::copy(database, &copy).unwrap();
+    let store = Store::connect(&format!("sqlite://{}", copy.display()))
+        .await
+        .unwrap();
+    let email = "bench-officer@example.org";
+    store
+        .add_staff_user(email, Role::Officer, "a long enough passphrase", "bench")
+        .await
+        .unwrap();
+    let token = store
+        .create_api_token(email, Some("bench"), "bench")
+        .await
+        .unwrap()
+        .secret;
+    let mut times = Vec::with_capacity(runs);
+    for run in 0..runs {
+        let body = serde_json::json!({
+            "key": format!("bench-partner-{run}"),
+            "names": { "en": format!("Bench partner {run}") },
+            "organisation_type": "60",
+            "country": "KE"
+        });
+        let request = Request::post("/api/v1/partners")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let started = Instant::now();
+        let response = coopfolio_web::app(coopfolio_web::AppState::new(store.clone()))
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let answer = response.into_body().collect().await.unwrap().to_bytes();
+        times.push(started.elapsed());
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+    }
+    let (p50, p95) = percentiles(&mut times);
+    println!();
+    println!("| write | runs | p50 ms | p95 ms |");
+    println!("|---|---|---|---|");
+    println!("| create a partner (`POST /api/v1/partners`, officer token) | {runs} | {p50:.2} | {p95:.2} |");
 }
 
 fn print_row(label: &str, page: &mut [Duration], api: &mut [Duration], both: &mut [Duration]) {

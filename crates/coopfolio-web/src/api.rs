@@ -7,26 +7,32 @@
 //! `application/problem+json` (`problem.rs`), never one of the portal's HTML pages; lists page
 //! with opaque cursors and every answer carries a strong ETag (`paging.rs`). The OpenAPI 3.1
 //! document is generated from the handlers' annotations by utoipa and served at
-//! `/api/v1/openapi.json`; a test checks it against this table both ways.
+//! `/api/v1/openapi.json`; a test checks it against this table both ways, and every read
+//! answer against its documented schema (`schema.rs`). Officer tokens write partners,
+//! agreements, partnerships and projects' extras through the staff forms' checks
+//! (`records.rs`). Bodies over the site's limit are refused here as problem documents too.
 
 mod auth;
 mod paging;
 mod problem;
 mod read;
+mod records;
+mod schema;
 mod write;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, MethodRouter};
 use axum::Router;
 use coopfolio_store::staff::Role;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::staff::{Access, RouteInfo};
 use crate::AppState;
@@ -50,7 +56,8 @@ const VIEWER: Access = Access::Staff(Role::Viewer);
 const OFFICER: Access = Access::Staff(Role::Officer);
 
 /// Every route of the API with who may use it. Reading is public (a staff token also sees
-/// confidential agreements); the pipeline needs a token, and changing it an officer's.
+/// confidential agreements); the pipeline needs a token, and changing it or any record an
+/// officer's.
 pub const API_ROUTES: &[RouteInfo] = &[
     api("GET", "/api/v1", PUBLIC),
     api("GET", "/api/v1/openapi.json", PUBLIC),
@@ -78,6 +85,13 @@ pub const API_ROUTES: &[RouteInfo] = &[
     api("POST", "/api/v1/inquiries/{key}/notes", OFFICER),
     api("PUT", "/api/v1/inquiries/{key}/assignee", OFFICER),
     api("PUT", "/api/v1/inquiries/{key}/partner", OFFICER),
+    api("POST", "/api/v1/partners", OFFICER),
+    api("PUT", "/api/v1/partners/{key}", OFFICER),
+    api("POST", "/api/v1/agreements", OFFICER),
+    api("PUT", "/api/v1/agreements/{key}", OFFICER),
+    api("POST", "/api/v1/partnerships", OFFICER),
+    api("PUT", "/api/v1/partnerships/{key}", OFFICER),
+    api("PUT", "/api/v1/projects/{identifier}/extras", OFFICER),
 ];
 
 /// The handler of each route in [`API_ROUTES`], by method and path.
@@ -110,6 +124,13 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("POST", "/api/v1/inquiries/{key}/notes") => post(write::annotate),
         ("PUT", "/api/v1/inquiries/{key}/assignee") => put(write::assign),
         ("PUT", "/api/v1/inquiries/{key}/partner") => put(write::link_partner),
+        ("POST", "/api/v1/partners") => post(records::create_partner),
+        ("PUT", "/api/v1/partners/{key}") => put(records::replace_partner),
+        ("POST", "/api/v1/agreements") => post(records::create_agreement),
+        ("PUT", "/api/v1/agreements/{key}") => put(records::replace_agreement),
+        ("POST", "/api/v1/partnerships") => post(records::create_partnership),
+        ("PUT", "/api/v1/partnerships/{key}") => put(records::replace_partnership),
+        ("PUT", "/api/v1/projects/{identifier}/extras") => put(records::replace_extras),
         // The table and this match are side by side; a route in one and not the other is a
         // bug the first test that builds the router finds.
         _ => panic!("no API handler for {method} {path}"),
@@ -136,15 +157,30 @@ pub fn router(state: &AppState) -> Router<AppState> {
     router
         .route("/api/v1/{*rest}", any(not_found))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // A body sent without a length is cut at the limit as it is read, and the read fails
+        // as a 413 the handler turns into a problem; a declared length over it is refused
+        // before anything runs.
+        .layer(RequestBodyLimitLayer::new(crate::BODY_LIMIT_BYTES))
+        .layer(from_fn(refuse_declared_too_large))
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(from_fn(api_headers))
 }
 
+/// A `Content-Length` over the API's limit, refused as a problem document.
+async fn refuse_declared_too_large(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > crate::BODY_LIMIT_BYTES as u64) {
+        return ApiError::TooLarge.into_response();
+    }
+    next.run(request).await
+}
+
 async fn not_found(uri: Uri) -> ApiError {
-    ApiError::NotFound(format!(
-        "No API endpoint at {}; /api/v1/openapi.json lists them.",
-        uri.path()
-    ))
+    ApiError::not_found(problem::Missing::Endpoint, uri.path())
 }
 
 /// What every API answer carries beyond its handler's: the request's path as the `instance`
@@ -236,22 +272,6 @@ fn leak_name(name: String) -> &'static str {
         .unwrap_or("query")
 }
 
-/// A page of a list, as every list endpoint answers (documentation of [`paging::Listing`]).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ListPage {
-    /// The items of this page.
-    data: Vec<serde_json::Value>,
-    /// How many items the list holds over all pages.
-    total: u64,
-    /// The page size.
-    limit: u32,
-    /// The URL of the next page (also in the `Link` header), null on the last page.
-    next: Option<String>,
-    /// What the list needs said about it: method notes, what was withheld.
-    meta: serde_json::Value,
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -260,8 +280,12 @@ pub struct ListPage {
         description = "Partnerships, agreements, the portfolio of programmes and projects and \
             the figures behind them, each with its method note. Reading is public; a staff \
             API token (`Authorization: Bearer`) also reads confidential agreements and works \
-            the inquiry pipeline. Errors are application/problem+json (RFC 9457); lists page \
-            with opaque cursors (`next`, `Link`); every answer has a strong ETag."
+            the inquiry pipeline; an officer's also creates (POST, 201 and Location) and \
+            replaces (PUT) partners, agreements, partnerships and projects' extras, with \
+            `If-Match` for optimistic concurrency (412 when the record changed). Errors are \
+            application/problem+json (RFC 9457) in the language of Accept-Language, a wrong \
+            body field named by its JSON pointer; bodies are at most 64 KiB. Lists page with \
+            opaque cursors (`next`, `Link`); every answer has a strong ETag."
     ),
     paths(
         index, openapi,
@@ -272,8 +296,12 @@ pub struct ListPage {
         read::contributions, read::portfolio, read::budget,
         write::send_inquiry, write::board, write::inquiry, write::move_stage,
         write::annotate, write::assign, write::link_partner,
+        records::create_partner, records::replace_partner,
+        records::create_agreement, records::replace_agreement,
+        records::create_partnership, records::replace_partnership,
+        records::replace_extras,
     ),
-    components(schemas(Problem, ListPage, problem::FieldProblem)),
+    components(schemas(Problem, problem::FieldProblem)),
     modifiers(&BearerScheme),
     tags(
         (name = "portfolio", description = "Programmes and projects, as the explorer finds them"),
@@ -313,7 +341,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 /// The OpenAPI 3.1 document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "portfolio",
-    responses((status = 200, description = "This document", body = serde_json::Value)))]
+    responses((status = 200, description = "This document", body = schema::OpenApiDoc)))]
 async fn openapi(headers: HeaderMap) -> Result<Response, ApiError> {
     paging::json(
         &headers,
@@ -341,7 +369,7 @@ struct IndexEntry {
 
 /// What the API holds: every endpoint with who may use it, and where the OpenAPI document is.
 #[utoipa::path(get, path = "/api/v1", tag = "portfolio",
-    responses((status = 200, description = "The endpoints", body = serde_json::Value)))]
+    responses((status = 200, description = "The endpoints", body = schema::IndexDoc)))]
 async fn index(headers: HeaderMap) -> Result<Response, ApiError> {
     let index = Index {
         name: "Coopfolio API v1",

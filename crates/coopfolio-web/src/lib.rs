@@ -194,10 +194,11 @@ pub fn app(state: AppState) -> Router {
         .route("/contact/thanks", get(inquiry::thanks))
         .route("/assets/style.css", get(pages::stylesheet))
         .merge(staff_router)
-        .merge(api_router)
         // The body limit wraps the routes above; the upload route, merged below it, streams
-        // its body to disk and keeps a limit of its own.
+        // its body to disk and keeps a limit of its own; the API's router keeps the same limit
+        // and says so in a problem document.
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .merge(api_router)
         .merge(upload_router)
         .fallback(pages::not_found)
         .with_state(state)

@@ -14,7 +14,7 @@ mod audit;
 pub mod imports;
 mod inquiries;
 mod outbox;
-mod records;
+pub(crate) mod records;
 mod users;
 
 use axum::body::{Body, Bytes};

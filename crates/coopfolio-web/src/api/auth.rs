@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use coopfolio_store::api::Visibility;
 use coopfolio_store::staff::{Role, StaffAccount};
 
-use super::problem::ApiError;
+use super::problem::{ApiError, Unauthorized};
 use crate::AppState;
 
 /// The caller of an API request.
@@ -71,18 +71,12 @@ pub async fn authenticate(
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, secret)| secret.trim().to_owned());
             let Some(secret) = secret else {
-                return ApiError::Unauthorized(
-                    "The Authorization header must be `Bearer` and an API token.".to_owned(),
-                )
-                .into_response();
+                return ApiError::Unauthorized(Unauthorized::NotBearer).into_response();
             };
             match state.store.api_token_account(&secret).await {
                 Ok(Some(account)) => Caller::Staff(account),
                 Ok(None) => {
-                    return ApiError::Unauthorized(
-                        "This API token is unknown or revoked.".to_owned(),
-                    )
-                    .into_response()
+                    return ApiError::Unauthorized(Unauthorized::UnknownToken).into_response()
                 }
                 Err(error) => return ApiError::from(error).into_response(),
             }
@@ -96,15 +90,12 @@ pub async fn authenticate(
 pub async fn require(required: Role, request: Request, next: Next) -> Response {
     match request.extensions().get::<Caller>() {
         Some(Caller::Staff(account)) if account.role.includes(required) => next.run(request).await,
-        Some(Caller::Staff(account)) => ApiError::Forbidden(format!(
-            "This needs the {required} role; the token's user, {}, is {}.",
-            account.email, account.role
-        ))
+        Some(Caller::Staff(account)) => ApiError::Forbidden {
+            required,
+            email: account.email.clone(),
+            role: account.role,
+        }
         .into_response(),
-        _ => ApiError::Unauthorized(format!(
-            "This needs an API token of a user with the {required} role: \
-             `Authorization: Bearer TOKEN` (`coopfolio token create --email E`)."
-        ))
-        .into_response(),
+        _ => ApiError::Unauthorized(Unauthorized::Needs(required)).into_response(),
     }
 }

@@ -175,13 +175,8 @@ pub fn json<T: Serialize>(
     audience: Audience,
     next: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let bytes = serde_json::to_vec(body).map_err(|error| {
-        ApiError::Store(coopfolio_store::StoreError::InvalidStoredValue {
-            operation: "writing an API answer",
-            detail: error.to_string(),
-        })
-    })?;
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
+    let bytes = to_json(body)?;
+    let etag = etag_of(&bytes);
     let cache_control = match audience {
         Audience::Public => "public, max-age=60",
         Audience::Private => "private, no-cache",
@@ -211,6 +206,50 @@ pub fn json<T: Serialize>(
         HeaderValue::from_static("application/json"),
     );
     Ok((status, headers, bytes).into_response())
+}
+
+/// The ETag the answer `body` gets: what a client that read the record holds, and so what
+/// its `If-Match` must name for a write to go through.
+pub fn etag<T: Serialize>(body: &T) -> Result<String, ApiError> {
+    Ok(etag_of(&to_json(body)?))
+}
+
+fn to_json<T: Serialize>(body: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(body).map_err(|error| {
+        ApiError::Store(coopfolio_store::StoreError::InvalidStoredValue {
+            operation: "writing an API answer",
+            detail: error.to_string(),
+        })
+    })
+}
+
+fn etag_of(bytes: &[u8]) -> String {
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
+}
+
+/// Refuses a write whose `If-Match` names none of the record's current ETag (`current`,
+/// None when there is no record). The comparison is strong, as RFC 9110 asks for `If-Match`:
+/// a weak tag never matches. Without `If-Match` the write goes through.
+pub fn check_if_match(request_headers: &HeaderMap, current: Option<&str>) -> Result<(), ApiError> {
+    let mut tags = request_headers
+        .get_all(header::IF_MATCH)
+        .iter()
+        .map(|value| value.to_str().unwrap_or(""))
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .peekable();
+    if tags.peek().is_none() {
+        return Ok(());
+    }
+    let matched = tags.any(|tag| match current {
+        Some(current) => tag == "*" || tag == current,
+        None => false,
+    });
+    if matched {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed)
+    }
 }
 
 /// Whether `If-None-Match` names this ETag (or `*`). The comparison is weak, as RFC 9110 asks
@@ -308,6 +347,29 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn if_match_is_strong_and_absent_lets_the_write_through() {
+        let current = "\"abc\"";
+        assert!(check_if_match(&HeaderMap::new(), Some(current)).is_ok());
+        for (given, matches) in [
+            ("\"abc\"", true),
+            ("\"x\", \"abc\"", true),
+            ("*", true),
+            ("W/\"abc\"", false),
+            ("\"abd\"", false),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::IF_MATCH, HeaderValue::from_static(given));
+            assert_eq!(
+                check_if_match(&headers, Some(current)).is_ok(),
+                matches,
+                "{given}"
+            );
+            // With no record, nothing matches, not even `*`.
+            assert!(check_if_match(&headers, None).is_err(), "{given}");
+        }
     }
 
     #[test]

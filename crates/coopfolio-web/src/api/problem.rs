@@ -3,14 +3,22 @@
 //! `errors` (each with its `field`) when a body is. `instance`, the request's path, is added by
 //! the API router's middleware, which alone knows the request. The API never answers with the
 //! portal's HTML error pages.
+//!
+//! `title` and `detail` are in the request's language (`Accept-Language`, as the portal
+//! chooses it), from the `apiw_` entries of the text files; a variant keeps the values its
+//! sentence needs rather than a sentence, so that the words are picked only when the answer is
+//! written. Field messages come from the same catalogs, written by the checks that found them.
 
 use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use coopfolio_store::staff::Role;
 use coopfolio_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::text::catalog;
 
 /// The media type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -30,14 +38,22 @@ pub enum ApiError {
     /// The body was read, and fields of it are wrong.
     #[error("invalid fields")]
     Invalid(Vec<FieldProblem>),
-    #[error("not found: {0}")]
-    NotFound(String),
+    /// Nothing of kind `what` (a [`Missing`]) under `key`.
+    #[error("not found: {what:?} {key}")]
+    NotFound { what: Missing, key: String },
     /// No credentials, or credentials that open nothing.
-    #[error("unauthorized: {0}")]
-    Unauthorized(String),
+    #[error("unauthorized: {0:?}")]
+    Unauthorized(Unauthorized),
     /// Credentials whose role does not reach what was asked.
-    #[error("forbidden: {0}")]
-    Forbidden(String),
+    #[error("forbidden: {email} is {role}, {required} needed")]
+    Forbidden {
+        required: Role,
+        email: String,
+        role: Role,
+    },
+    /// `If-Match` named another version of the record than the one stored.
+    #[error("precondition failed")]
+    PreconditionFailed,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("request body too large")]
@@ -50,10 +66,68 @@ pub enum ApiError {
     Store(#[source] StoreError),
 }
 
+/// What a 404 did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// A path under the API with no endpoint; the key is the path.
+    Endpoint,
+    Project,
+    Partner,
+    Agreement,
+    Partnership,
+    Country,
+    PolicyArea,
+    Inquiry,
+    /// A store record of another kind, named by the store.
+    Record,
+}
+
+impl Missing {
+    fn text_key(self) -> &'static str {
+        match self {
+            Missing::Endpoint => "apiw_missing_endpoint",
+            Missing::Project => "apiw_missing_project",
+            Missing::Partner => "apiw_missing_partner",
+            Missing::Agreement => "apiw_missing_agreement",
+            Missing::Partnership => "apiw_missing_partnership",
+            Missing::Country => "apiw_missing_country",
+            Missing::PolicyArea => "apiw_missing_policy_area",
+            Missing::Inquiry => "apiw_missing_inquiry",
+            Missing::Record => "apiw_missing_record",
+        }
+    }
+
+    /// The kind the store names in its `NotFound`.
+    fn of_store(what: &str) -> Missing {
+        match what {
+            "partner" => Missing::Partner,
+            "agreement" => Missing::Agreement,
+            "partnership" => Missing::Partnership,
+            "inquiry" => Missing::Inquiry,
+            "project" | "activity" => Missing::Project,
+            _ => Missing::Record,
+        }
+    }
+}
+
+/// Why a request's credentials open nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unauthorized {
+    /// `Authorization` is not `Bearer` and a token.
+    NotBearer,
+    /// The token is unknown or revoked.
+    UnknownToken,
+    /// No token, where a user with this role is needed.
+    Needs(Role),
+}
+
 /// One field of a body and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldProblem {
+    /// The field, as a JSON pointer into the body (`/instalments/1/amount`) on the record
+    /// writes, or by name on the inquiry endpoints.
     pub field: String,
+    /// What is wrong with it, in the request's language.
     pub message: String,
 }
 
@@ -85,9 +159,10 @@ impl From<StoreError> for ApiError {
                 field: field.to_owned(),
                 message,
             }]),
-            StoreError::NotFound { what, key } => {
-                ApiError::NotFound(format!("No {what} '{key}' is stored."))
-            }
+            StoreError::NotFound { what, key } => ApiError::NotFound {
+                what: Missing::of_store(what),
+                key,
+            },
             StoreError::UnknownKey { what, key, .. } => ApiError::Invalid(vec![FieldProblem {
                 field: what.to_owned(),
                 message: format!("no {what} '{key}' is stored"),
@@ -98,6 +173,13 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
+    pub fn not_found(what: Missing, key: impl Into<String>) -> ApiError {
+        ApiError::NotFound {
+            what,
+            key: key.into(),
+        }
+    }
+
     pub fn bad_parameter(parameter: &'static str, detail: impl Into<String>) -> ApiError {
         ApiError::BadParameter {
             parameter,
@@ -109,9 +191,10 @@ impl ApiError {
         match self {
             ApiError::BadParameter { .. } | ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -120,70 +203,91 @@ impl ApiError {
         }
     }
 
-    /// The problem document of this error.
+    /// The problem document of this error, in the language of the request being answered.
     pub fn problem(&self) -> Problem {
-        let (kind, title, detail) = match self {
-            ApiError::BadParameter { parameter, detail } => (
-                "bad-parameter",
-                "A query parameter is not valid",
-                format!("{parameter}: {detail}"),
-            ),
+        let text = catalog(crate::language::current());
+        let say = |key: &'static str, values: &[(&str, &str)]| {
+            values
+                .iter()
+                .fold(text.get(key).to_owned(), |sentence, (name, value)| {
+                    sentence.replace(&format!("{{{name}}}"), value)
+                })
+        };
+        let (kind, detail) = match self {
+            ApiError::BadParameter { parameter, detail } => {
+                ("bad-parameter", format!("{parameter}: {detail}"))
+            }
             ApiError::BadBody(detail) => (
                 "unreadable-body",
-                "The body is not the JSON this endpoint takes",
-                detail.clone(),
+                say("apiw_detail_unreadable_body", &[("error", detail.as_str())]),
             ),
             ApiError::Invalid(errors) => (
                 "invalid-body",
-                "Fields of the body are not valid",
                 errors
                     .iter()
                     .map(|error| format!("{}: {}", error.field, error.message))
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
-            ApiError::NotFound(detail) => ("not-found", "Not found", detail.clone()),
-            ApiError::Unauthorized(detail) => {
-                ("unauthorized", "Authentication required", detail.clone())
+            ApiError::NotFound { what, key } => {
+                ("not-found", say(what.text_key(), &[("key", key.as_str())]))
             }
-            ApiError::Forbidden(detail) => ("forbidden", "Not allowed", detail.clone()),
+            ApiError::Unauthorized(why) => (
+                "unauthorized",
+                match why {
+                    Unauthorized::NotBearer => say("apiw_detail_not_bearer", &[]),
+                    Unauthorized::UnknownToken => say("apiw_detail_unknown_token", &[]),
+                    Unauthorized::Needs(role) => {
+                        say("apiw_detail_token_needed", &[("role", role.code())])
+                    }
+                },
+            ),
+            ApiError::Forbidden {
+                required,
+                email,
+                role,
+            } => (
+                "forbidden",
+                say(
+                    "apiw_detail_forbidden",
+                    &[
+                        ("required", required.code()),
+                        ("email", email.as_str()),
+                        ("role", role.code()),
+                    ],
+                ),
+            ),
+            ApiError::PreconditionFailed => (
+                "precondition-failed",
+                say("apiw_detail_precondition_failed", &[]),
+            ),
             ApiError::UnsupportedMediaType => (
                 "unsupported-media-type",
-                "Unsupported media type",
-                "The body must be sent as Content-Type: application/json.".to_owned(),
+                say("apiw_detail_unsupported_media_type", &[]),
             ),
             ApiError::TooLarge => (
                 "too-large",
-                "Request body too large",
-                format!(
-                    "A request body may hold at most {} bytes.",
-                    crate::BODY_LIMIT_BYTES
+                say(
+                    "apiw_detail_too_large",
+                    &[("limit", crate::BODY_LIMIT_BYTES.to_string().as_str())],
                 ),
             ),
             ApiError::TooManyRequests { retry_after } => (
                 "too-many-requests",
-                "Too many requests",
-                format!(
-                    "This address has sent as many inquiries as it may for now; try again in {} seconds.",
-                    retry_after.as_secs().max(1)
+                say(
+                    "apiw_detail_too_many_requests",
+                    &[("seconds", retry_after.as_secs().max(1).to_string().as_str())],
                 ),
             ),
             ApiError::MethodNotAllowed => (
                 "method-not-allowed",
-                "Method not allowed",
-                "This path does not answer to this method; the OpenAPI document at \
-                 /api/v1/openapi.json lists what it does answer to."
-                    .to_owned(),
+                say("apiw_detail_method_not_allowed", &[]),
             ),
-            ApiError::Store(_) => (
-                "server-error",
-                "Server error",
-                "The server could not answer; the error is logged.".to_owned(),
-            ),
+            ApiError::Store(_) => ("server-error", say("apiw_detail_server_error", &[])),
         };
         Problem {
             problem_type: format!("urn:coopfolio:problem:{kind}"),
-            title: title.to_owned(),
+            title: text.get(title_key(kind)).to_owned(),
             status: self.status().as_u16(),
             detail,
             instance: None,
@@ -196,6 +300,24 @@ impl ApiError {
                 _ => Vec::new(),
             },
         }
+    }
+}
+
+/// The text key of a problem type's title.
+fn title_key(kind: &str) -> &'static str {
+    match kind {
+        "bad-parameter" => "apiw_title_bad_parameter",
+        "unreadable-body" => "apiw_title_unreadable_body",
+        "invalid-body" => "apiw_title_invalid_body",
+        "not-found" => "apiw_title_not_found",
+        "unauthorized" => "apiw_title_unauthorized",
+        "forbidden" => "apiw_title_forbidden",
+        "precondition-failed" => "apiw_title_precondition_failed",
+        "unsupported-media-type" => "apiw_title_unsupported_media_type",
+        "too-large" => "apiw_title_too_large",
+        "too-many-requests" => "apiw_title_too_many_requests",
+        "method-not-allowed" => "apiw_title_method_not_allowed",
+        _ => "apiw_title_server_error",
     }
 }
 

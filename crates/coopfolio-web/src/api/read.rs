@@ -13,17 +13,18 @@ use coopfolio_core::partner_group::PartnerGroup;
 use coopfolio_core::period::Period;
 use coopfolio_core::policy_area::PolicyArea;
 use coopfolio_core::reference::Names;
-use coopfolio_store::entities::Scope;
+use coopfolio_store::api::AgreementRecord;
+use coopfolio_store::entities::{PartnerDetail, PartnershipDetail, Scope};
 use coopfolio_store::figures::{Basis, MethodNote};
-use coopfolio_store::portal::{ProjectQuery, ProjectSummary};
+use coopfolio_store::portal::{ProjectDetail, ProjectQuery, ProjectSummary};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::paging::{json, Listing, Paging};
-use super::problem::{ApiError, Problem};
-use super::{query_params, ListPage, API_PREFIX};
+use super::problem::{ApiError, Missing, Problem};
+use super::{query_params, API_PREFIX};
 use crate::query::ExplorerParams;
 use crate::text::Lang;
 use crate::AppState;
@@ -83,7 +84,7 @@ fn project_url(identifier: &str) -> String {
 }
 
 /// A path segment with everything but unreserved characters percent-encoded.
-fn segment(text: &str) -> String {
+pub(super) fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
@@ -103,7 +104,7 @@ struct ProjectsMeta {
 
 /// Programmes and projects, filtered as the explorer filters them.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "portfolio", params(ExplorerFilters, PageParams),
-    responses((status = 200, description = "A page of programmes and projects", body = ListPage),
+    responses((status = 200, description = "A page of programmes and projects", body = super::schema::ProjectPageDoc),
         (status = 304, description = "Not modified"),
         (status = 400, description = "A bad filter, named in `parameter`", body = Problem, content_type = "application/problem+json")))]
 pub async fn projects(
@@ -140,7 +141,7 @@ pub async fn projects(
 /// One programme or project with everything it records.
 #[utoipa::path(get, path = "/api/v1/projects/{identifier}", tag = "portfolio",
     params(("identifier" = String, Path, description = "IATI identifier")),
-    responses((status = 200, description = "The programme or project", body = serde_json::Value),
+    responses((status = 200, description = "The programme or project", body = super::schema::ProjectDoc),
         (status = 404, description = "Not stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn project(
     State(state): State<AppState>,
@@ -148,11 +149,20 @@ pub async fn project(
     headers: HeaderMap,
     Path(identifier): Path<String>,
 ) -> ApiResult {
-    let project =
-        state.store.project(&identifier).await?.ok_or_else(|| {
-            ApiError::NotFound(format!("No programme or project '{identifier}'."))
-        })?;
+    let project = project_answer(&state, &identifier).await?;
     respond(&headers, &caller, &project, None)
+}
+
+/// A programme or project as `GET /api/v1/projects/{identifier}` gives it.
+pub(super) async fn project_answer(
+    state: &AppState,
+    identifier: &str,
+) -> Result<ProjectDetail, ApiError> {
+    state
+        .store
+        .project(identifier)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Missing::Project, identifier))
 }
 
 /// The explorer's filters, as `/projects` takes them in its URL. An empty value means "any".
@@ -232,7 +242,7 @@ impl ExplorerFilters {
 /// The explorer's facet counts: for each value of each filter, how many programmes and
 /// projects picking it would give, every other filter kept.
 #[utoipa::path(get, path = "/api/v1/facets", tag = "portfolio", params(ExplorerFilters),
-    responses((status = 200, description = "Facet counts", body = serde_json::Value),
+    responses((status = 200, description = "Facet counts", body = super::schema::FacetsDoc),
         (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn facets(
     State(state): State<AppState>,
@@ -278,7 +288,7 @@ struct PartnerMatch {
 /// Full-text search: programmes and projects as the explorer's search finds them (in `data`,
 /// paged), and the partners whose name holds every word (in `meta.partners`).
 #[utoipa::path(get, path = "/api/v1/search", tag = "portfolio", params(SearchParams),
-    responses((status = 200, description = "Matches", body = ListPage),
+    responses((status = 200, description = "Matches", body = super::schema::SearchPageDoc),
         (status = 400, description = "No `q`", body = Problem, content_type = "application/problem+json")))]
 pub async fn search(
     State(state): State<AppState>,
@@ -358,7 +368,7 @@ struct MethodMeta<'a> {
 /// Partners by English name, each with its contributions over the period, with the method
 /// note of those totals. Confidential agreements count in the totals.
 #[utoipa::path(get, path = "/api/v1/partners", tag = "partners", params(PartnerParams),
-    responses((status = 200, description = "A page of partners", body = ListPage),
+    responses((status = 200, description = "A page of partners", body = super::schema::PartnerPageDoc),
         (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn partners(
     State(state): State<AppState>,
@@ -394,7 +404,7 @@ pub async fn partners(
 /// modality with their method note, public agreements, earmarked projects, partnerships.
 #[utoipa::path(get, path = "/api/v1/partners/{key}", tag = "partners",
     params(("key" = String, Path, description = "The partner's key")),
-    responses((status = 200, description = "The partner", body = serde_json::Value),
+    responses((status = 200, description = "The partner", body = super::schema::PartnerDoc),
         (status = 404, description = "Not stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn partner(
     State(state): State<AppState>,
@@ -403,12 +413,21 @@ pub async fn partner(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> ApiResult {
-    let partner = state
-        .store
-        .partner(&key, lang.code())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No partner '{key}'.")))?;
+    let partner = partner_answer(&state, &key, lang).await?;
     respond(&headers, &caller, &partner, None)
+}
+
+/// A partner as `GET /api/v1/partners/{key}` gives it in `lang`.
+pub(super) async fn partner_answer(
+    state: &AppState,
+    key: &str,
+    lang: Lang,
+) -> Result<PartnerDetail, ApiError> {
+    state
+        .store
+        .partner(key, lang.code())
+        .await?
+        .ok_or_else(|| ApiError::not_found(Missing::Partner, key))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -437,7 +456,7 @@ struct AgreementsMeta {
 /// Agreements, newest signature first. The public sees the agreements that are not
 /// confidential; a staff token of any role sees all of them, each flagged.
 #[utoipa::path(get, path = "/api/v1/agreements", tag = "partners", params(AgreementParams),
-    responses((status = 200, description = "A page of agreements", body = ListPage),
+    responses((status = 200, description = "A page of agreements", body = super::schema::AgreementPageDoc),
         (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json")),
     security((), ("bearer" = [])))]
 pub async fn agreements(
@@ -478,7 +497,7 @@ pub async fn agreements(
 /// One agreement. To the public, a confidential agreement is not found.
 #[utoipa::path(get, path = "/api/v1/agreements/{key}", tag = "partners",
     params(("key" = String, Path, description = "The agreement's key")),
-    responses((status = 200, description = "The agreement", body = serde_json::Value),
+    responses((status = 200, description = "The agreement", body = super::schema::AgreementDoc),
         (status = 404, description = "Not stored, or confidential", body = Problem, content_type = "application/problem+json")),
     security((), ("bearer" = [])))]
 pub async fn agreement(
@@ -487,12 +506,60 @@ pub async fn agreement(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> ApiResult {
-    let agreement = state
-        .store
-        .api_agreement(&key, caller.visibility())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No agreement '{key}'.")))?;
+    let agreement = agreement_answer(&state, &key, &caller).await?;
     respond(&headers, &caller, &agreement, None)
+}
+
+/// An agreement as `GET /api/v1/agreements/{key}` gives it to `caller`: to a staff token, with
+/// what only the workspace keeps (instalments, document links, the inquiry), so that a client
+/// can read the whole record it may write back.
+#[derive(Debug, Serialize)]
+pub(super) struct AgreementAnswer {
+    #[serde(flatten)]
+    record: AgreementRecord,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    staff: Option<AgreementStaffPart>,
+}
+
+#[derive(Debug, Serialize)]
+struct AgreementStaffPart {
+    instalments: Vec<coopfolio_core::partnership::Instalment>,
+    documents: Vec<coopfolio_store::records::AgreementDocument>,
+    inquiry: Option<String>,
+}
+
+impl AgreementAnswer {
+    /// Whether the agreement is a record of the synthetic demo workspace.
+    pub(super) fn synthetic(&self) -> bool {
+        self.record.synthetic
+    }
+}
+
+pub(super) async fn agreement_answer(
+    state: &AppState,
+    key: &str,
+    caller: &Caller,
+) -> Result<AgreementAnswer, ApiError> {
+    let record = state
+        .store
+        .api_agreement(key, caller.visibility())
+        .await?
+        .ok_or_else(|| ApiError::not_found(Missing::Agreement, key))?;
+    let staff = match caller {
+        Caller::Public => None,
+        Caller::Staff(_) => {
+            state
+                .store
+                .staff_agreement(key)
+                .await?
+                .map(|stored| AgreementStaffPart {
+                    instalments: stored.agreement.instalments,
+                    documents: stored.documents,
+                    inquiry: stored.agreement.inquiry_key,
+                })
+        }
+    };
+    Ok(AgreementAnswer { record, staff })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -509,7 +576,7 @@ pub struct PageParams {
 
 /// Multi-stakeholder partnerships by English name.
 #[utoipa::path(get, path = "/api/v1/partnerships", tag = "partners", params(PageParams),
-    responses((status = 200, description = "A page of partnerships", body = ListPage)))]
+    responses((status = 200, description = "A page of partnerships", body = super::schema::PartnershipPageDoc)))]
 pub async fn partnerships(
     State(state): State<AppState>,
     caller: Caller,
@@ -526,7 +593,7 @@ pub async fn partnerships(
 /// One partnership with its members.
 #[utoipa::path(get, path = "/api/v1/partnerships/{key}", tag = "partners",
     params(("key" = String, Path, description = "The partnership's key")),
-    responses((status = 200, description = "The partnership", body = serde_json::Value),
+    responses((status = 200, description = "The partnership", body = super::schema::PartnershipDoc),
         (status = 404, description = "Not stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn partnership(
     State(state): State<AppState>,
@@ -534,12 +601,20 @@ pub async fn partnership(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> ApiResult {
-    let partnership = state
-        .store
-        .partnership(&key)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No partnership '{key}'.")))?;
+    let partnership = partnership_answer(&state, &key).await?;
     respond(&headers, &caller, &partnership, None)
+}
+
+/// A partnership as `GET /api/v1/partnerships/{key}` gives it.
+pub(super) async fn partnership_answer(
+    state: &AppState,
+    key: &str,
+) -> Result<PartnershipDetail, ApiError> {
+    state
+        .store
+        .partnership(key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(Missing::Partnership, key))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -579,7 +654,7 @@ fn country_item(country: &coopfolio_core::country::Country) -> CountryItem {
 
 /// Countries (ISO 3166-1) with their ILO region and whether they are of the Global South.
 #[utoipa::path(get, path = "/api/v1/countries", tag = "places", params(CountryParams),
-    responses((status = 200, description = "A page of countries", body = ListPage),
+    responses((status = 200, description = "A page of countries", body = super::schema::CountryPageDoc),
         (status = 400, description = "A bad region", body = Problem, content_type = "application/problem+json")))]
 pub async fn countries(caller: Caller, headers: HeaderMap, uri: Uri) -> ApiResult {
     let params: CountryParams = query_params(&uri)?;
@@ -627,7 +702,7 @@ struct FigureAnswer<T: Serialize> {
 /// method note, the partners funding work there.
 #[utoipa::path(get, path = "/api/v1/countries/{alpha2}", tag = "places",
     params(("alpha2" = String, Path, description = "ISO 3166-1 alpha-2 or alpha-3")),
-    responses((status = 200, description = "The country", body = serde_json::Value),
+    responses((status = 200, description = "The country", body = super::schema::CountryDoc),
         (status = 404, description = "Not a country code", body = Problem, content_type = "application/problem+json")))]
 pub async fn country(
     State(state): State<AppState>,
@@ -637,7 +712,7 @@ pub async fn country(
 ) -> ApiResult {
     let country = Countries::bundled()
         .get(&alpha2)
-        .ok_or_else(|| ApiError::NotFound(format!("No country '{alpha2}' (ISO 3166-1).")))?;
+        .ok_or_else(|| ApiError::not_found(Missing::Country, &alpha2))?;
     let store = &state.store;
     let total = project_total(
         &state,
@@ -685,7 +760,7 @@ fn policy_area_item(area: PolicyArea) -> PolicyAreaItem {
 
 /// The organisation's policy areas.
 #[utoipa::path(get, path = "/api/v1/policy-areas", tag = "places", params(PageParams),
-    responses((status = 200, description = "The policy areas", body = ListPage)))]
+    responses((status = 200, description = "The policy areas", body = super::schema::PolicyAreaPageDoc)))]
 pub async fn policy_areas(caller: Caller, headers: HeaderMap, uri: Uri) -> ApiResult {
     let _: PageParams = query_params(&uri)?;
     let paging = Paging::from_uri(&uri)?;
@@ -702,7 +777,7 @@ pub async fn policy_areas(caller: Caller, headers: HeaderMap, uri: Uri) -> ApiRe
 /// partners of that work, the partnerships working on it.
 #[utoipa::path(get, path = "/api/v1/policy-areas/{code}", tag = "places",
     params(("code" = String, Path, description = "The policy area's code")),
-    responses((status = 200, description = "The policy area", body = serde_json::Value),
+    responses((status = 200, description = "The policy area", body = super::schema::PolicyAreaDoc),
         (status = 404, description = "Not a policy area", body = Problem, content_type = "application/problem+json")))]
 pub async fn policy_area(
     State(state): State<AppState>,
@@ -711,7 +786,7 @@ pub async fn policy_area(
     Path(code): Path<String>,
 ) -> ApiResult {
     let area = PolicyArea::from_code(&code)
-        .ok_or_else(|| ApiError::NotFound(format!("No policy area '{code}'.")))?;
+        .ok_or_else(|| ApiError::not_found(Missing::PolicyArea, &code))?;
     let total = project_total(
         &state,
         ProjectQuery {
@@ -755,7 +830,7 @@ pub struct FigureParams {
 /// Voluntary contributions of a period: total, by modality, by partner group, by both, and
 /// the contributor ranking, with the method note.
 #[utoipa::path(get, path = "/api/v1/figures/contributions", tag = "figures", params(FigureParams),
-    responses((status = 200, description = "The figure and its method note", body = serde_json::Value),
+    responses((status = 200, description = "The figure and its method note", body = super::schema::ContributionsDoc),
         (status = 400, description = "A bad period or basis", body = Problem, content_type = "application/problem+json")))]
 pub async fn contributions(
     State(state): State<AppState>,
@@ -782,7 +857,7 @@ pub async fn contributions(
 /// The portfolio of a period: programmes and projects active, countries reached, by ILO
 /// region and policy area, with the method note.
 #[utoipa::path(get, path = "/api/v1/figures/portfolio", tag = "figures", params(FigureParams),
-    responses((status = 200, description = "The figure and its method note", body = serde_json::Value),
+    responses((status = 200, description = "The figure and its method note", body = super::schema::PortfolioDoc),
         (status = 400, description = "A bad period", body = Problem, content_type = "application/problem+json")))]
 pub async fn portfolio(
     State(state): State<AppState>,
@@ -805,7 +880,7 @@ struct BudgetValue {
 
 /// The portfolio's budget over a period in US dollars, with the method note.
 #[utoipa::path(get, path = "/api/v1/figures/budget", tag = "figures", params(FigureParams),
-    responses((status = 200, description = "The figure and its method note", body = serde_json::Value),
+    responses((status = 200, description = "The figure and its method note", body = super::schema::BudgetDoc),
         (status = 400, description = "A bad period", body = Problem, content_type = "application/problem+json")))]
 pub async fn budget(
     State(state): State<AppState>,

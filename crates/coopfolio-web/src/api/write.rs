@@ -15,13 +15,14 @@ use axum::http::{Extensions, StatusCode};
 use axum::response::Response;
 use coopfolio_core::partnership::InquiryStage;
 use coopfolio_store::inquiry::Admission;
+use coopfolio_store::staff::Role;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::paging::{json, Audience};
-use super::problem::{ApiError, FieldProblem, Problem};
+use super::problem::{ApiError, FieldProblem, Missing, Problem, Unauthorized};
 use super::API_PREFIX;
 use crate::client::client_address;
 use crate::inquiry::{InquiryForm, SEND_LIMIT};
@@ -128,7 +129,7 @@ pub async fn send_inquiry(
 
 /// Every inquiry, newest first, as cards of the board.
 #[utoipa::path(get, path = "/api/v1/inquiries", tag = "inquiries",
-    responses((status = 200, description = "The board", body = serde_json::Value),
+    responses((status = 200, description = "The board", body = Vec<super::schema::InquiryCardDoc>),
         (status = 401, description = "No token", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn board(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
@@ -139,7 +140,7 @@ pub async fn board(State(state): State<AppState>, headers: HeaderMap) -> ApiResu
 /// One inquiry with its history.
 #[utoipa::path(get, path = "/api/v1/inquiries/{key}", tag = "inquiries",
     params(("key" = String, Path, description = "The inquiry's reference")),
-    responses((status = 200, description = "The inquiry", body = serde_json::Value),
+    responses((status = 200, description = "The inquiry", body = super::schema::InquiryDoc),
         (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not stored", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -165,7 +166,7 @@ pub struct MoveBody {
 /// Moves an inquiry to a stage, with an optional note; the inquiry as it now is.
 #[utoipa::path(post, path = "/api/v1/inquiries/{key}/stage", tag = "inquiries", request_body = MoveBody,
     params(("key" = String, Path, description = "The inquiry's reference")),
-    responses((status = 200, description = "The inquiry", body = serde_json::Value),
+    responses((status = 200, description = "The inquiry", body = super::schema::InquiryDoc),
         (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad stage or note", body = Problem, content_type = "application/problem+json")),
@@ -201,7 +202,7 @@ pub struct NoteBody {
 /// Adds a note to an inquiry's history without moving it.
 #[utoipa::path(post, path = "/api/v1/inquiries/{key}/notes", tag = "inquiries", request_body = NoteBody,
     params(("key" = String, Path, description = "The inquiry's reference")),
-    responses((status = 201, description = "The inquiry", body = serde_json::Value),
+    responses((status = 201, description = "The inquiry", body = super::schema::InquiryDoc),
         (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An empty note", body = Problem, content_type = "application/problem+json")),
@@ -232,7 +233,7 @@ pub struct AssignBody {
 /// Assigns an inquiry to a staff user, or to no one.
 #[utoipa::path(put, path = "/api/v1/inquiries/{key}/assignee", tag = "inquiries", request_body = AssignBody,
     params(("key" = String, Path, description = "The inquiry's reference")),
-    responses((status = 200, description = "The inquiry", body = serde_json::Value),
+    responses((status = 200, description = "The inquiry", body = super::schema::InquiryDoc),
         (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such staff user", body = Problem, content_type = "application/problem+json")),
@@ -268,7 +269,7 @@ pub struct PartnerBody {
 /// Links an inquiry to a stored partner.
 #[utoipa::path(put, path = "/api/v1/inquiries/{key}/partner", tag = "inquiries", request_body = PartnerBody,
     params(("key" = String, Path, description = "The inquiry's reference")),
-    responses((status = 200, description = "The inquiry", body = serde_json::Value),
+    responses((status = 200, description = "The inquiry", body = super::schema::InquiryDoc),
         (status = 401, description = "No token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Below officer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such partner", body = Problem, content_type = "application/problem+json")),
@@ -290,12 +291,10 @@ pub async fn link_partner(
 
 /// The staff user a change is made for, as the audit log names them. The route's guard has
 /// already refused anyone else; this is its second line.
-fn actor(caller: &Caller) -> Result<&str, ApiError> {
+pub(super) fn actor(caller: &Caller) -> Result<&str, ApiError> {
     match caller {
         Caller::Staff(account) => Ok(&account.email),
-        Caller::Public => Err(ApiError::Unauthorized(
-            "This needs an API token.".to_owned(),
-        )),
+        Caller::Public => Err(ApiError::Unauthorized(Unauthorized::Needs(Role::Officer))),
     }
 }
 
@@ -309,7 +308,7 @@ async fn inquiry_answer(
         .store
         .staff_inquiry(key)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("No inquiry '{key}'.")))?;
+        .ok_or_else(|| ApiError::not_found(Missing::Inquiry, key))?;
     json(headers, status, &inquiry, Audience::Private, None)
 }
 
@@ -318,22 +317,7 @@ fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|value| {
-            let value = value.trim();
-            value.eq_ignore_ascii_case("application/json")
-                || (value.starts_with("application/") && value.ends_with("+json"))
-        });
-    if !is_json {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
-        _ => ApiError::BadBody(rejection.body_text()),
-    })?;
+    let body = json_bytes(headers, body)?;
     serde_json::from_slice(&body).map_err(|error| {
         // serde names the field it could not read in its message ("missing field `email`").
         let field = error
@@ -349,5 +333,29 @@ fn json_body<T: DeserializeOwned>(
             }]),
             None => ApiError::BadBody(error.to_string()),
         }
+    })
+}
+
+/// The bytes of a body that says it is JSON (`application/json` or `application/...+json`);
+/// one over the API's limit is a 413.
+pub(super) fn json_bytes(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|value| {
+            let value = value.trim();
+            value.eq_ignore_ascii_case("application/json")
+                || (value.starts_with("application/") && value.ends_with("+json"))
+        });
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::BadBody(rejection.body_text()),
     })
 }

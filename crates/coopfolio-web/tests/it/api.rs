@@ -31,11 +31,11 @@ const QUERIES: &[&str] = &[
     "group=government&modality=earmarked",
 ];
 
-fn json(page: &Page) -> Value {
+pub(crate) fn json(page: &Page) -> Value {
     serde_json::from_str(&page.body).unwrap_or_else(|error| panic!("{error}: {}", page.body))
 }
 
-fn content_type(page: &Page) -> &str {
+pub(crate) fn content_type(page: &Page) -> &str {
     page.headers
         .get("content-type")
         .and_then(|value| value.to_str().ok())
@@ -302,7 +302,7 @@ async fn errors_are_problem_documents_that_name_what_is_wrong() {
 }
 
 /// A demo database of its own with a user of each role and a token for each.
-async fn workspace_with_tokens() -> (Store, tempfile::TempDir, Vec<(Role, String)>) {
+pub(crate) async fn workspace_with_tokens() -> (Store, tempfile::TempDir, Vec<(Role, String)>) {
     let (url, folder) = demo_database_copy();
     let store = Store::connect(&url).await.expect("opening the copy");
     let mut tokens = Vec::new();
@@ -322,7 +322,7 @@ async fn workspace_with_tokens() -> (Store, tempfile::TempDir, Vec<(Role, String
     (store, folder, tokens)
 }
 
-async fn request(
+pub(crate) async fn request(
     store: &Store,
     method: &str,
     uri: &str,
@@ -398,7 +398,7 @@ async fn confidential_agreements_reach_staff_tokens_and_never_the_public() {
 }
 
 /// The newest events of the audit log, and how many there are.
-async fn audit_log(store: &Store) -> coopfolio_store::staff::AuditPage {
+pub(crate) async fn audit_log(store: &Store) -> coopfolio_store::staff::AuditPage {
     store
         .audit_events(&coopfolio_store::staff::AuditFilter {
             page: 1,
@@ -721,6 +721,31 @@ pub fn valid_body(path: &str, role: Role) -> Value {
         "/api/v1/inquiries/{key}/notes" => serde_json::json!({ "note": "Checked." }),
         "/api/v1/inquiries/{key}/assignee" => serde_json::json!({ "assignee": null }),
         "/api/v1/inquiries/{key}/partner" => serde_json::json!({ "partner": "p-1" }),
+        "/api/v1/partners" => serde_json::json!({
+            "key": format!("api-new-{role}"), "names": { "en": "New partner" }
+        }),
+        "/api/v1/partners/{key}" => serde_json::json!({ "names": { "en": "Partner One" } }),
+        "/api/v1/agreements" | "/api/v1/agreements/{key}" => {
+            let mut agreement = serde_json::json!({
+                "title": { "en": "Grant" }, "modality": "earmarked", "status": "signed",
+                "signature_date": "2024-02-01", "currency": "USD", "amount": "5000",
+                "partners": [{ "partner": "p-1" }]
+            });
+            if path == "/api/v1/agreements" {
+                agreement["key"] = Value::from(format!("api-agr-{role}"));
+            }
+            agreement
+        }
+        "/api/v1/partnerships" => serde_json::json!({
+            "key": format!("api-ms-{role}"), "names": { "en": "New" }, "level": "global"
+        }),
+        "/api/v1/partnerships/{key}" => serde_json::json!({
+            "names": { "en": "Alliance" }, "level": "regional",
+            "members": [{ "partner": "p-1", "role": "chair" }]
+        }),
+        "/api/v1/projects/{identifier}/extras" => serde_json::json!({
+            "policy_areas": ["employment"], "markers": { "south_south": true }
+        }),
         _ => Value::Null,
     }
 }

@@ -8,6 +8,8 @@
 //! of the portal.
 
 mod api;
+mod api_schema;
+mod api_writes;
 mod browser;
 mod browser_staff;
 mod browser_staff_ops;

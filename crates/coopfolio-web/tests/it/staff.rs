@@ -653,8 +653,22 @@ async fn every_route_answers_each_visitor_as_its_access_says() {
     // Logging out ends the session the later requests use, so it goes last.
     routes.sort_by_key(|route| route.path == "/staff/logout");
     let example = |path: &str| {
-        path.replace("{key}", "inq-1")
-            .replace("{identifier}", "XM-NOT-STORED")
+        // An API record's key is one of its own collection; the staff routes name theirs.
+        let record = [
+            ("/api/v1/partners/", "p-1"),
+            ("/api/v1/agreements/", "a-1"),
+            ("/api/v1/partnerships/", "ms-1"),
+        ]
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map_or("inq-1", |(_, key)| *key);
+        let project = if path.ends_with("/extras") {
+            crate::staff_records::PROJECT
+        } else {
+            "XM-NOT-STORED"
+        };
+        path.replace("{key}", record)
+            .replace("{identifier}", project)
             .replace("{partner}", "p-1")
             .replace("{agreement}", "a-1")
             .replace("{partnership}", "ms-1")

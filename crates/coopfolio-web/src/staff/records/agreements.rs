@@ -309,13 +309,13 @@ async fn stored(state: &AppState, key: &str) -> Result<StaffAgreement, WebError>
         .ok_or_else(|| WebError::NotFound(format!("No agreement has the key '{key}'.")))
 }
 
-/// How many rows of each kind the form shows.
+/// How many rows of each kind the form shows (and the checks read).
 #[derive(Clone, Copy)]
-struct Rows {
-    shares: usize,
-    instalments: usize,
-    earmarks: usize,
-    documents: usize,
+pub struct Rows {
+    pub shares: usize,
+    pub instalments: usize,
+    pub earmarks: usize,
+    pub documents: usize,
 }
 
 impl Rows {
@@ -459,7 +459,7 @@ async fn save_from_inquiry(
 
 /// Checks every field of the form; the agreement and its documents when each part could be
 /// read (the errors may still hold rules across fields).
-fn check(
+pub fn check(
     form: &Form,
     text: &crate::text::Catalog,
     target: &Target,

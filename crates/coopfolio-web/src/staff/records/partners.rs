@@ -15,12 +15,12 @@ use coopfolio_store::staff::Role;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    country_choices, field_error_of, form_response, path_segment, saved, Checker, Choice, Form,
-    FormView, MAX_NAME_CHARS,
+    country_choices, field_error_of, form_response, path_segment, saved, Checker, Choice,
+    FieldError, Form, FormView, MAX_NAME_CHARS,
 };
 use crate::error::WebError;
 use crate::staff::{StaffFrame, StaffUser};
-use crate::text::{catalog, Lang};
+use crate::text::{catalog, Catalog, Lang};
 use crate::{render, AppState};
 
 #[derive(Deserialize)]
@@ -168,10 +168,46 @@ async fn save(
         None => None,
     };
     let form = Form::parse(&body)?;
-    let text = catalog(lang);
-    let mut checker = Checker::new(&form, text);
-    let partner_key = match &key {
-        Some(key) => key.clone(),
+    let synthetic = stored.as_ref().is_some_and(|s| s.partner.synthetic);
+    let errors = match check(&form, catalog(lang), key.as_deref(), synthetic) {
+        Err(errors) => errors,
+        Ok(partner) => {
+            let mode = if key.is_some() {
+                SaveMode::Edit
+            } else {
+                SaveMode::Create
+            };
+            match state
+                .store
+                .save_staff_partner(&partner, mode, user.email())
+                .await
+            {
+                Ok(()) => {
+                    return Ok(saved(&format!(
+                        "/staff/partners/{}",
+                        path_segment(&partner.key)
+                    )))
+                }
+                Err(error) => vec![field_error_of(error)?],
+            }
+        }
+    };
+    let view = FormView::from_form(&form, errors);
+    render_form(&user, lang, key.as_deref(), view, stored.as_ref())
+}
+
+/// Checks every field of a partner's form: the partner to save, or each field that is wrong.
+/// `key` is the stored partner's when it is an edit (the form's `key` field is read only for a
+/// new one); `synthetic` is kept from the stored record.
+pub fn check(
+    form: &Form,
+    text: &Catalog,
+    key: Option<&str>,
+    synthetic: bool,
+) -> Result<Partner, Vec<FieldError>> {
+    let mut checker = Checker::new(form, text);
+    let partner_key = match key {
+        Some(key) => key.to_owned(),
         None => checker.key("key"),
     };
     let names = Names {
@@ -197,51 +233,31 @@ async fn save(
     }
     let country = checker.country("country");
     let group_override: Option<PartnerGroup> = checker.code("group_override", false);
-    let mut errors = checker.errors;
-    if errors.is_empty() {
-        // A name not yet translated is shown in English rather than left blank.
-        let partner = Partner {
-            key: partner_key.clone(),
-            names: Names {
-                fr: if names.fr.is_empty() {
-                    names.en.clone()
-                } else {
-                    names.fr
-                },
-                es: if names.es.is_empty() {
-                    names.en.clone()
-                } else {
-                    names.es
-                },
-                en: names.en,
-            },
-            iati_ref,
-            organisation_type,
-            country,
-            group_override,
-            synthetic: stored.as_ref().is_some_and(|s| s.partner.synthetic),
-        };
-        let mode = if key.is_some() {
-            SaveMode::Edit
-        } else {
-            SaveMode::Create
-        };
-        match state
-            .store
-            .save_staff_partner(&partner, mode, user.email())
-            .await
-        {
-            Ok(()) => {
-                return Ok(saved(&format!(
-                    "/staff/partners/{}",
-                    path_segment(&partner_key)
-                )))
-            }
-            Err(error) => errors.push(field_error_of(error)?),
-        }
+    if !checker.is_valid() {
+        return Err(checker.errors);
     }
-    let view = FormView::from_form(&form, errors);
-    render_form(&user, lang, key.as_deref(), view, stored.as_ref())
+    // A name not yet translated is shown in English rather than left blank.
+    Ok(Partner {
+        key: partner_key,
+        names: Names {
+            fr: if names.fr.is_empty() {
+                names.en.clone()
+            } else {
+                names.fr
+            },
+            es: if names.es.is_empty() {
+                names.en.clone()
+            } else {
+                names.es
+            },
+            en: names.en,
+        },
+        iati_ref,
+        organisation_type,
+        country,
+        group_override,
+        synthetic,
+    })
 }
 
 fn render_form(

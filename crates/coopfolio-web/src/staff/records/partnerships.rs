@@ -14,12 +14,12 @@ use coopfolio_store::staff::Role;
 use serde::Serialize;
 
 use super::{
-    field_error_of, form_response, path_segment, row_count, saved, Checker, Choice, Form, FormView,
-    MAX_NAME_CHARS, MAX_TEXT_CHARS,
+    field_error_of, form_response, path_segment, row_count, saved, Checker, Choice, FieldError,
+    Form, FormView, MAX_NAME_CHARS, MAX_TEXT_CHARS,
 };
 use crate::error::WebError;
 use crate::staff::{StaffFrame, StaffUser};
-use crate::text::{catalog, Lang};
+use crate::text::{catalog, Catalog, Lang};
 use crate::{render, AppState};
 
 #[derive(Serialize)]
@@ -211,91 +211,36 @@ async fn save(
         .into_iter()
         .map(|(key, _)| key)
         .collect();
-    let mut checker = Checker::new(&form, catalog(lang));
-    let partnership_key = match &key {
-        Some(key) => key.clone(),
-        None => checker.key("key"),
+    let errors = match check(
+        &form,
+        catalog(lang),
+        key.as_deref(),
+        rows,
+        &partners,
+        synthetic,
+    ) {
+        Err(errors) => errors,
+        Ok(partnership) => {
+            let mode = if key.is_some() {
+                SaveMode::Edit
+            } else {
+                SaveMode::Create
+            };
+            match state
+                .store
+                .save_staff_partnership(&partnership, mode, user.email())
+                .await
+            {
+                Ok(()) => {
+                    return Ok(saved(&format!(
+                        "/staff/partnerships/{}",
+                        path_segment(&partnership.key)
+                    )))
+                }
+                Err(error) => vec![field_error_of(error)?],
+            }
+        }
     };
-    let name_en = checker.text("name_en", true, MAX_NAME_CHARS);
-    let name_fr = checker.text("name_fr", false, MAX_NAME_CHARS);
-    let name_es = checker.text("name_es", false, MAX_NAME_CHARS);
-    let level: Option<PartnershipLevel> = checker.code("level", true);
-    let mut policy_areas = Vec::new();
-    for code in &chosen {
-        match code.parse::<PolicyArea>() {
-            Ok(area) => policy_areas.push(area),
-            Err(_) => checker.fail("policy_area", "records_error_choice"),
-        }
-    }
-    let mut members = Vec::new();
-    for index in 0..rows {
-        let partner_field = format!("member_{index}_partner");
-        let role_field = format!("member_{index}_role");
-        let partner = form.get(&partner_field).trim();
-        let role = checker.text(&role_field, false, MAX_TEXT_CHARS);
-        if partner.is_empty() {
-            if !role.is_empty() {
-                checker.fail(&partner_field, "records_error_required");
-            }
-            continue;
-        }
-        if !partners.iter().any(|key| key == partner) {
-            checker.fail(&partner_field, "records_error_choice");
-            continue;
-        }
-        if members
-            .iter()
-            .any(|member: &PartnershipMember| member.partner_key == partner)
-        {
-            checker.fail(&partner_field, "records_error_member_twice");
-            continue;
-        }
-        members.push(PartnershipMember {
-            partner_key: partner.to_owned(),
-            role,
-        });
-    }
-    let mut errors = checker.errors;
-    if let (Some(level), true) = (level, errors.is_empty()) {
-        let partnership = Partnership {
-            key: partnership_key.clone(),
-            name: Names {
-                fr: if name_fr.is_empty() {
-                    name_en.clone()
-                } else {
-                    name_fr
-                },
-                es: if name_es.is_empty() {
-                    name_en.clone()
-                } else {
-                    name_es
-                },
-                en: name_en,
-            },
-            level,
-            policy_areas,
-            members,
-            synthetic,
-        };
-        let mode = if key.is_some() {
-            SaveMode::Edit
-        } else {
-            SaveMode::Create
-        };
-        match state
-            .store
-            .save_staff_partnership(&partnership, mode, user.email())
-            .await
-        {
-            Ok(()) => {
-                return Ok(saved(&format!(
-                    "/staff/partnerships/{}",
-                    path_segment(&partnership_key)
-                )))
-            }
-            Err(error) => errors.push(field_error_of(error)?),
-        }
-    }
     let view = FormView::from_form(&form, errors);
     render_form(
         &state,
@@ -348,4 +293,84 @@ async fn render_form(
     };
     let html = render::page("staff_partnership.html", catalog(lang), page)?;
     Ok(form_response(html, has_errors))
+}
+
+/// Checks every field of a partnership's form: the partnership to save, or each field that is
+/// wrong. `key` is the stored partnership's on an edit; `rows` how many member rows to read;
+/// `partners` the keys of the stored partners a member may be.
+pub fn check(
+    form: &Form,
+    text: &Catalog,
+    key: Option<&str>,
+    rows: usize,
+    partners: &[String],
+    synthetic: bool,
+) -> Result<Partnership, Vec<FieldError>> {
+    let mut checker = Checker::new(form, text);
+    let partnership_key = match key {
+        Some(key) => key.to_owned(),
+        None => checker.key("key"),
+    };
+    let name_en = checker.text("name_en", true, MAX_NAME_CHARS);
+    let name_fr = checker.text("name_fr", false, MAX_NAME_CHARS);
+    let name_es = checker.text("name_es", false, MAX_NAME_CHARS);
+    let level: Option<PartnershipLevel> = checker.code("level", true);
+    let mut policy_areas = Vec::new();
+    for code in form.all("policy_area") {
+        match code.parse::<PolicyArea>() {
+            Ok(area) => policy_areas.push(area),
+            Err(_) => checker.fail("policy_area", "records_error_choice"),
+        }
+    }
+    let mut members = Vec::new();
+    for index in 0..rows {
+        let partner_field = format!("member_{index}_partner");
+        let role_field = format!("member_{index}_role");
+        let partner = form.get(&partner_field).trim();
+        let role = checker.text(&role_field, false, MAX_TEXT_CHARS);
+        if partner.is_empty() {
+            if !role.is_empty() {
+                checker.fail(&partner_field, "records_error_required");
+            }
+            continue;
+        }
+        if !partners.iter().any(|key| key == partner) {
+            checker.fail(&partner_field, "records_error_choice");
+            continue;
+        }
+        if members
+            .iter()
+            .any(|member: &PartnershipMember| member.partner_key == partner)
+        {
+            checker.fail(&partner_field, "records_error_member_twice");
+            continue;
+        }
+        members.push(PartnershipMember {
+            partner_key: partner.to_owned(),
+            role,
+        });
+    }
+    match level {
+        Some(level) if checker.is_valid() => Ok(Partnership {
+            key: partnership_key,
+            name: Names {
+                fr: if name_fr.is_empty() {
+                    name_en.clone()
+                } else {
+                    name_fr
+                },
+                es: if name_es.is_empty() {
+                    name_en.clone()
+                } else {
+                    name_es
+                },
+                en: name_en,
+            },
+            level,
+            policy_areas,
+            members,
+            synthetic,
+        }),
+        _ => Err(checker.errors),
+    }
 }

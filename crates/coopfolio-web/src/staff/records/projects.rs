@@ -15,12 +15,12 @@ use coopfolio_store::staff::Role;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    country_choices, field_error_of, form_response, path_segment, saved, Checker, Choice, Form,
-    FormView,
+    country_choices, field_error_of, form_response, path_segment, saved, Checker, Choice,
+    FieldError, Form, FormView,
 };
 use crate::error::WebError;
 use crate::staff::{StaffFrame, StaffUser};
-use crate::text::{catalog, Lang};
+use crate::text::{catalog, Catalog, Lang};
 use crate::{format, render, AppState};
 
 const PAGE_SIZE: u32 = 100;
@@ -174,30 +174,9 @@ pub async fn update(
         .into_iter()
         .map(str::to_owned)
         .collect();
-    let mut checker = Checker::new(&form, catalog(lang));
-    let mut areas = Vec::new();
-    for code in &chosen {
-        match code.parse::<PolicyArea>() {
-            Ok(area) => areas.push(area),
-            Err(_) => checker.fail("policy_area", "records_error_choice"),
-        }
-    }
-    let flag = |name: &str| !form.get(name).is_empty();
-    let markers = ProjectMarkers {
-        south_south: flag("south_south"),
-        triangular: flag("triangular"),
-        joint_un: flag("joint_un"),
-        mptf: flag("mptf"),
-    };
-    let mut errors = checker.errors;
-    if errors.is_empty() {
-        let record = ProjectExtras {
-            activity_identifier: identifier.clone(),
-            policy_areas: areas,
-            markers,
-            synthetic: extras.synthetic,
-        };
-        match state
+    let errors = match check(&form, catalog(lang), &identifier, extras.synthetic) {
+        Err(errors) => errors,
+        Ok(record) => match state
             .store
             .save_staff_project_extras(&record, user.email())
             .await
@@ -208,9 +187,9 @@ pub async fn update(
                     path_segment(&identifier)
                 )))
             }
-            Err(error) => errors.push(field_error_of(error)?),
-        }
-    }
+            Err(error) => vec![field_error_of(error)?],
+        },
+    };
     let view = FormView::from_form(&form, errors);
     render(&state, &user, lang, &identifier, view, chosen, extras).await
 }
@@ -260,6 +239,40 @@ async fn render(
     };
     let html = render::page("staff_project.html", text, page)?;
     Ok(form_response(html, has_errors))
+}
+
+/// Checks the form of a project's extras: what to save, or each field that is wrong. A marker
+/// is set when its field is sent with any value (a checkbox).
+pub fn check(
+    form: &Form,
+    text: &Catalog,
+    identifier: &str,
+    synthetic: bool,
+) -> Result<ProjectExtras, Vec<FieldError>> {
+    let mut checker = Checker::new(form, text);
+    let mut areas = Vec::new();
+    for code in form.all("policy_area") {
+        match code.parse::<PolicyArea>() {
+            Ok(area) => areas.push(area),
+            Err(_) => checker.fail("policy_area", "records_error_choice"),
+        }
+    }
+    let flag = |name: &str| !form.get(name).is_empty();
+    let markers = ProjectMarkers {
+        south_south: flag("south_south"),
+        triangular: flag("triangular"),
+        joint_un: flag("joint_un"),
+        mptf: flag("mptf"),
+    };
+    if !checker.is_valid() {
+        return Err(checker.errors);
+    }
+    Ok(ProjectExtras {
+        activity_identifier: identifier.to_owned(),
+        policy_areas: areas,
+        markers,
+        synthetic,
+    })
 }
 
 fn not_found(identifier: &str) -> WebError {
