@@ -22,7 +22,7 @@ mod write;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, MethodRouter};
@@ -187,6 +187,13 @@ async fn not_found(uri: Uri) -> ApiError {
 /// of a problem document, and the CORS headers that let any site read the public data (the
 /// API takes no cookies, so this exposes nothing of anyone's session).
 async fn api_headers(request: Request, next: Next) -> Response {
+    if request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        return preflight();
+    }
     let instance = request.uri().path().to_owned();
     let response = next.run(request).await;
     let is_problem = response
@@ -208,6 +215,25 @@ async fn api_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("ETag, Link, Location, Retry-After"),
     );
     response
+}
+
+/// The answer to a browser's CORS preflight: any site may send the API's methods with a token,
+/// a JSON body and the conditional headers. The API takes no cookies, so a page on another
+/// site can do nothing with it that its own token does not allow.
+fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, POST, PUT"),
+            (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "Authorization, Content-Type, If-Match, If-None-Match, Accept-Language",
+            ),
+            (header::ACCESS_CONTROL_MAX_AGE, "600"),
+        ],
+    )
+        .into_response()
 }
 
 /// The problem document with its `instance` set.

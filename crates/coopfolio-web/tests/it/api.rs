@@ -749,3 +749,45 @@ pub fn valid_body(path: &str, role: Role) -> Value {
         _ => Value::Null,
     }
 }
+
+#[tokio::test]
+async fn a_browser_on_another_site_may_send_writes_with_a_token() {
+    let store = demo_store().await;
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/api/v1/partners/some-partner")
+        .header("Origin", "https://partner.example")
+        .header("Access-Control-Request-Method", "PUT")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type, if-match",
+        )
+        .body(Body::empty())
+        .unwrap();
+    let page = send(AppState::new(store.clone()), preflight).await;
+    assert_eq!(page.status, StatusCode::NO_CONTENT);
+    assert_eq!(page.headers["access-control-allow-origin"], "*");
+    let methods = page.headers["access-control-allow-methods"]
+        .to_str()
+        .unwrap();
+    assert!(
+        methods.contains("PUT") && methods.contains("POST"),
+        "{methods}"
+    );
+    let allowed = page.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in ["authorization", "content-type", "if-match"] {
+        assert!(allowed.contains(name), "{name} not in {allowed}");
+    }
+    // An OPTIONS that is not a preflight is what it always was: a method the path refuses.
+    let plain = Request::builder()
+        .method("OPTIONS")
+        .uri("/api/v1/partners")
+        .body(Body::empty())
+        .unwrap();
+    let page = send(AppState::new(store.clone()), plain).await;
+    assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED);
+    store.close().await;
+}
