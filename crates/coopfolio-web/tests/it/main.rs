@@ -11,6 +11,7 @@ mod api;
 mod browser;
 mod browser_staff;
 mod browser_staff_ops;
+mod browser_staff_settings;
 mod crawl;
 mod downloads;
 mod entity_pages;
@@ -26,6 +27,7 @@ mod security;
 mod staff;
 mod staff_ops;
 mod staff_records;
+mod staff_settings;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
