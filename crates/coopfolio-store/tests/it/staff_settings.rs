@@ -8,7 +8,7 @@ use coopfolio_store::figures::BIENNIUM_STARTS_EVEN;
 use coopfolio_store::import_job::{ImportJobState, SERVER_STOPPED, STALE_AFTER};
 use coopfolio_store::inquiry::SendLimit;
 use coopfolio_store::settings::Settings;
-use coopfolio_store::staff::{AuditFilter, LoginOutcome, LoginPolicy, Role};
+use coopfolio_store::staff::{AuditEvent, AuditFilter, LoginOutcome, LoginPolicy, Role};
 use coopfolio_store::staff_links::{LinkPurpose, LinkRefusal};
 use coopfolio_store::{Store, StoreError};
 
@@ -84,8 +84,8 @@ async fn log_in(store: &Store, email: &str, password: &str) -> LoginOutcome {
         .unwrap()
 }
 
-async fn actions(store: &Store, kind: &str) -> Vec<(String, String)> {
-    let page = store
+async fn audit_events(store: &Store, kind: &str) -> Vec<AuditEvent> {
+    store
         .audit_events(&AuditFilter {
             entity_kind: Some(kind.to_owned()),
             page: 1,
@@ -93,11 +93,28 @@ async fn actions(store: &Store, kind: &str) -> Vec<(String, String)> {
             ..AuditFilter::default()
         })
         .await
-        .unwrap();
-    page.events
+        .unwrap()
+        .events
+}
+
+/// The entity key and action of each audit event of a kind.
+async fn actions(store: &Store, kind: &str) -> Vec<(String, String)> {
+    audit_events(store, kind)
+        .await
         .into_iter()
         .map(|event| (event.entity_key, event.action))
         .collect()
+}
+
+/// Whether a session last seen years ago is still open under `policy`.
+async fn survives_years_idle(store: &Store, url: &str, token: &str, policy: &LoginPolicy) -> bool {
+    execute(
+        url,
+        "UPDATE staff_session SET last_seen_at = $1",
+        &[LONG_AGO],
+    )
+    .await;
+    store.staff_session(token, policy).await.unwrap().is_some()
 }
 
 async fn welcome_links(store: &Store, url: &str) {
@@ -456,17 +473,7 @@ async fn settings(store: &Store, url: &str) {
     let LoginOutcome::Opened(session) = log_in(store, "admin@example.org", PASSWORD).await else {
         panic!("the administrator logs in");
     };
-    execute(
-        url,
-        "UPDATE staff_session SET last_seen_at = $1",
-        &[LONG_AGO],
-    )
-    .await;
-    assert!(store
-        .staff_session(&session.token, &lenient)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(survives_years_idle(store, url, &session.token, &lenient).await);
 
     let chosen = Settings {
         biennium_starts_even: false,
@@ -497,30 +504,11 @@ async fn settings(store: &Store, url: &str) {
     );
     // A session idle for years under a policy that allows a century ends all the same: the
     // setting's five minutes decide. (It was kept alive above, before the setting was saved.)
-    execute(
-        url,
-        "UPDATE staff_session SET last_seen_at = $1",
-        &[LONG_AGO],
-    )
-    .await;
-    assert!(store
-        .staff_session(&session.token, &lenient)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!survives_years_idle(store, url, &session.token, &lenient).await);
 
     // The audit log keeps each change with its value before and after.
-    let page = store
-        .audit_events(&AuditFilter {
-            entity_kind: Some("setting".to_owned()),
-            page: 1,
-            page_size: 10,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
-    let period = page
-        .events
+    let events = audit_events(store, "setting").await;
+    let period = events
         .iter()
         .find(|event| event.entity_key == BIENNIUM_STARTS_EVEN)
         .expect("the period rule's change is audited");
