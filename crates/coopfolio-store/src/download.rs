@@ -151,39 +151,21 @@ impl Store {
     /// The method note of a download.
     pub async fn download_method(&self) -> Result<DownloadMethod, StoreError> {
         let organisation = self.setting(crate::figures::ORGANISATION_REF).await?;
+        use crate::method_text::*;
         Ok(DownloadMethod {
-            basis: format!(
-                "every programme and project{} that the filters of this view match, in its \
-                 order, one row each; no row limit",
-                organisation
-                    .as_deref()
-                    .map(|o| format!(" reported by {o}"))
-                    .unwrap_or_default()
-            ),
-            budget: "budget_usd sums the activity's own budgets (all periods) in US dollars; \
-                budgets_without_rate counts those left out for want of a rate or currency, \
-                never counted as zero"
-                .to_owned(),
-            hierarchy_rule: "each row holds its own budget: a programme's budget and its \
-                projects' budgets overlap, so do not add the rows of a programme and its \
-                projects together"
-                .to_owned(),
-            revised_budget_rule: "a revised budget replaces the original of the same activity \
-                and period start"
-                .to_owned(),
-            conversion: "each budget converted at the start of its period: the month's average \
-                rate, else the year's, stored rates before the bundled ones, rounded half away \
-                from zero to the cent"
-                .to_owned(),
-            policy_areas: "policy areas set by hand, else mapped from the DAC sectors \
-                (data/reference)"
-                .to_owned(),
-            markers: "South-South, triangular, joint UN programme and MPTF markers as the \
-                organisation records them for each project"
-                .to_owned(),
-            partners: "a partner stands behind a project when one of its agreements earmarks \
-                the project or when the project names it as a participating organisation"
-                .to_owned(),
+            basis: match organisation.as_deref() {
+                Some(organisation) => {
+                    DOWNLOAD_BASIS_REPORTED.say(&[("organisation", organisation)])
+                }
+                None => DOWNLOAD_BASIS.say(&[]),
+            },
+            budget: DOWNLOAD_BUDGET.say(&[]),
+            hierarchy_rule: DOWNLOAD_HIERARCHY.say(&[]),
+            revised_budget_rule: DOWNLOAD_REVISED.say(&[]),
+            conversion: DOWNLOAD_CONVERSION.say(&[]),
+            policy_areas: DOWNLOAD_POLICY_AREAS.say(&[]),
+            markers: DOWNLOAD_MARKERS.say(&[]),
+            partners: DOWNLOAD_PARTNERS.say(&[]),
         })
     }
 

@@ -26,6 +26,7 @@ use serde::Serialize;
 use crate::figures::{
     cents, period_label, ConversionNote, Figure, MethodNote, Withheld, ORGANISATION_REF,
 };
+use crate::method_text;
 use crate::sql::dispatch;
 use crate::stats::parse_decimal;
 use crate::{Pool, Store, StoreError};
@@ -211,9 +212,7 @@ const APPROVED: &str = "l.kind = 'commitment' AND l.agreement_id IS NOT NULL \
 const HIERARCHY: &str = "contributions are counted from agreements, never from activities, so a \
     programme and its projects cannot both add to them";
 const NOT_BUDGETS: &str = "not applicable: agreements, not budgets, are counted";
-const CONVERSION: &str = "each share converted at its signature date: the month's average rate, \
-    else the year's, stored rates before the bundled ones; a share without a rate is left out, \
-    never counted as zero";
+const CONVERSION: &str = method_text::SHARE_CONVERSION.english;
 
 fn voluntary_modalities() -> Vec<&'static str> {
     Modality::ALL
@@ -292,13 +291,13 @@ impl Store {
         let (period_text, first, last) = match period {
             Some(period) => (period_label(period), period.first_day(), period.last_day()),
             None => (
-                "all periods".to_owned(),
+                method_text::ALL_PERIODS.say(&[]),
                 dates.first().cloned().unwrap_or_default(),
                 dates.last().cloned().unwrap_or_default(),
             ),
         };
         let method = MethodNote {
-            basis: "approved: each partner's shares of agreements signed, active or closed, at their signature date; a partner counts as itself here, before any roll-up".to_owned(),
+            basis: method_text::PARTNERS_BASIS.say(&[]),
             period: period_text,
             first_day: first,
             last_day: last,
@@ -318,10 +317,10 @@ impl Store {
             withheld: Withheld {
                 without_rate: Vec::new(),
                 confidential_agreements: confidential.len() as u64,
-                note: format!(
-                    "{without_rate} shares without a rate left out; {} confidential agreements counted in the totals and never itemised",
-                    confidential.len()
-                ),
+                note: method_text::WITHHELD_SHARES.say(&[
+                    ("rates", &without_rate.to_string()),
+                    ("confidential", &confidential.len().to_string()),
+                ]),
             },
         };
         Ok(Figure {
@@ -673,12 +672,10 @@ impl Store {
         let first = by_year.keys().next().copied();
         let last = by_year.keys().next_back().copied();
         let method = MethodNote {
-            basis: format!(
-                "budget: the budgets of programmes and projects whose recipient countries include {alpha2}, by the year their budget period starts; a budget of several countries counts at this country's percentage, in equal parts when none is given"
-            ),
+            basis: method_text::COUNTRY_BUDGET_BASIS.say(&[("country", alpha2)]),
             period: match (first, last) {
                 (Some(first), Some(last)) => format!("{first}-{last}"),
-                _ => "none".to_owned(),
+                _ => method_text::NO_PERIOD.say(&[]),
             },
             first_day: first.map(|year| format!("{year:04}-01-01")).unwrap_or_default(),
             last_day: last.map(|year| format!("{year:04}-12-31")).unwrap_or_default(),
@@ -687,13 +684,13 @@ impl Store {
             hierarchy_rule: "a project whose parent programme is stored is left out: the parent's budget counts, never both".to_owned(),
             revised_budget_rule: "a revised budget replaces the original of the same activity and period".to_owned(),
             conversion: ConversionNote {
-                rule: "each budget converted at its value date (else its period start): the month's average rate, else the year's".to_owned(),
+                rule: method_text::BUDGET_CONVERSION.say(&[]),
                 sources: sources.into_iter().collect(),
                 entries_converted: converted,
                 entries_without_rate: without_rate,
             },
             withheld: Withheld {
-                note: format!("{without_rate} budgets without a rate left out"),
+                note: method_text::WITHHELD_BUDGETS.say(&[("rates", &without_rate.to_string())]),
                 ..Withheld::default()
             },
         };
@@ -940,11 +937,14 @@ fn partner_contributions(
     let first = periods.values().next().copied();
     let last = periods.values().next_back().copied();
     let method = MethodNote {
-        basis: "approved: the partner's shares of agreements signed, active or closed, at their signature date, by biennium".to_owned(),
+        basis: method_text::PARTNER_BASIS.say(&[]),
         period: match (first, last) {
             (Some(first), Some(last)) if first == last => period_label(first),
-            (Some(first), Some(last)) => format!("{} to {}", period_label(first), period_label(last)),
-            _ => "none".to_owned(),
+            (Some(first), Some(last)) => method_text::PERIOD_RANGE.say(&[
+                ("first", &period_label(first)),
+                ("last", &period_label(last)),
+            ]),
+            _ => method_text::NO_PERIOD.say(&[]),
         },
         first_day: first.map(Period::first_day).unwrap_or_default(),
         last_day: last.map(Period::last_day).unwrap_or_default(),
@@ -961,9 +961,10 @@ fn partner_contributions(
         withheld: Withheld {
             without_rate: Vec::new(),
             confidential_agreements: confidential,
-            note: format!(
-                "{without_rate} shares without a rate left out; {confidential} shares of confidential agreements counted in the totals and never itemised"
-            ),
+            note: method_text::WITHHELD_PARTNER_SHARES.say(&[
+                ("rates", &without_rate.to_string()),
+                ("confidential", &confidential.to_string()),
+            ]),
         },
     };
     Ok(Figure {

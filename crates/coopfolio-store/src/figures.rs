@@ -25,6 +25,7 @@ use coopfolio_core::rollup::Rollups;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::method_text;
 use crate::rollup::{ContributionDelta, ContributionEntry};
 use crate::sql::{dispatch, Conn};
 use crate::stats::parse_decimal;
@@ -569,7 +570,11 @@ impl Store {
             period: period_label(period),
             first_day,
             last_day: period.last_day(),
-            modalities: Modality::ALL.iter().filter(|m| m.is_voluntary()).map(|m| m.code()).collect(),
+            modalities: Modality::ALL
+                .iter()
+                .filter(|m| m.is_voluntary())
+                .map(|m| m.code())
+                .collect(),
             partner_groups: PartnerGroup::ALL.iter().map(|g| g.code()).collect(),
             hierarchy_rule: HIERARCHY_CONTRIBUTIONS.to_owned(),
             revised_budget_rule: NO_REVISED_BUDGETS.to_owned(),
@@ -580,10 +585,10 @@ impl Store {
                 entries_without_rate: without_rate.len() as u64,
             },
             withheld: Withheld {
-                note: format!(
-                    "{} entries without a rate left out; {confidential} confidential agreements counted in the totals and never itemised",
-                    without_rate.len()
-                ),
+                note: method_text::WITHHELD_ENTRIES.say(&[
+                    ("rates", &without_rate.len().to_string()),
+                    ("confidential", &confidential.to_string()),
+                ]),
                 without_rate,
                 confidential_agreements: confidential,
             },
@@ -857,7 +862,8 @@ impl Store {
                 entries_without_rate: without_rate.len() as u64,
             },
             withheld: Withheld {
-                note: format!("{} budgets without a rate left out", without_rate.len()),
+                note: method_text::WITHHELD_BUDGETS
+                    .say(&[("rates", &without_rate.len().to_string())]),
                 without_rate,
                 confidential_agreements: 0,
             },
@@ -993,28 +999,30 @@ fn portfolio_figure(
             .collect()
     };
     let method = MethodNote {
-            basis: format!(
-                "activities{} that start (actual date, else planned) by the period's last day and end (actual, else planned) on or after its first day, or have no end; countries are their distinct recipient countries",
-                organisation.map(|o| format!(" reported by {o}")).unwrap_or_default()
-            ),
-            period: period_label(period),
-            first_day: period.first_day(),
-            last_day: period.last_day(),
-            modalities: Vec::new(),
-            partner_groups: Vec::new(),
-            hierarchy_rule: PORTFOLIO_HIERARCHY.to_owned(),
-            revised_budget_rule: PORTFOLIO_REVISED.to_owned(),
-            conversion: ConversionNote {
-                rule: NO_MONEY.to_owned(),
-                sources: Vec::new(),
-                entries_converted: 0,
-                entries_without_rate: 0,
-            },
-            withheld: Withheld {
-                note: NOTHING_WITHHELD.to_owned(),
-                ..Withheld::default()
-            },
-        };
+        basis: match organisation {
+            Some(organisation) => {
+                method_text::PORTFOLIO_BASIS_REPORTED.say(&[("organisation", organisation)])
+            }
+            None => method_text::PORTFOLIO_BASIS.say(&[]),
+        },
+        period: period_label(period),
+        first_day: period.first_day(),
+        last_day: period.last_day(),
+        modalities: Vec::new(),
+        partner_groups: Vec::new(),
+        hierarchy_rule: PORTFOLIO_HIERARCHY.to_owned(),
+        revised_budget_rule: PORTFOLIO_REVISED.to_owned(),
+        conversion: ConversionNote {
+            rule: NO_MONEY.to_owned(),
+            sources: Vec::new(),
+            entries_converted: 0,
+            entries_without_rate: 0,
+        },
+        withheld: Withheld {
+            note: NOTHING_WITHHELD.to_owned(),
+            ..Withheld::default()
+        },
+    };
     Figure {
         value: Portfolio {
             programmes_active,

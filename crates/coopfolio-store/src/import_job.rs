@@ -251,6 +251,49 @@ impl Store {
         })
     }
 
+    /// Marks failed every job still queued or running whose `updated_at` is older than
+    /// `silent_for`: the server that ran it stopped, since a running job writes its progress
+    /// every second or so and after each file. Any server may do this, at start-up and in its
+    /// background rounds, as it needs nothing but the rows; the condition sits in the UPDATE
+    /// itself, so a job that wrote a heartbeat in the meantime is left alone. Each job marked
+    /// gets its audit event; returns their ids.
+    pub async fn fail_stale_import_jobs(
+        &self,
+        silent_for: std::time::Duration,
+    ) -> Result<Vec<i64>, StoreError> {
+        let operation = "failing import jobs whose server stopped";
+        let now_millis = clock::now_millis();
+        let now = clock::format_utc(now_millis);
+        let cutoff = clock::format_utc(now_millis - silent_for.as_millis() as i64);
+        dispatch!(&self.pool, Pool, pool => {
+            let mut transaction = pool.begin().await.map_err(StoreError::query(operation))?;
+            let failed: Vec<(i64, String)> = sqlx::query_as(
+                "UPDATE import_job SET state = 'failed', finished_at = $1, message = $2 \
+                 WHERE (state = 'queued' OR state = 'running') AND finished_at IS NULL \
+                 AND updated_at < $3 RETURNING id, updated_at",
+            )
+            .bind(&now)
+            .bind(SERVER_STOPPED)
+            .bind(&cutoff)
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(StoreError::query(operation))?;
+            for (id, updated_at) in &failed {
+                let key = id.to_string();
+                write_audit!(transaction, &AuditRecord {
+                    actor: "system",
+                    entity_kind: "import",
+                    entity_key: &key,
+                    action: "fail_stale",
+                    before: Some(json!({ "updated_at": updated_at })),
+                    after: Some(json!({ "state": "failed", "message": SERVER_STOPPED })),
+                }, operation)?;
+            }
+            transaction.commit().await.map_err(StoreError::query(operation))?;
+            Ok(failed.into_iter().map(|(id, _)| id).collect())
+        })
+    }
+
     /// The latest `limit` jobs, newest first.
     pub async fn import_jobs(&self, limit: i64) -> Result<Vec<ImportJob>, StoreError> {
         let rows: Vec<JobRow> = dispatch!(&self.pool, Pool, pool => {
@@ -336,6 +379,16 @@ impl Store {
         Ok((diagnostics, unsigned(total)))
     }
 }
+
+/// What a job cut off with its server says.
+pub const SERVER_STOPPED: &str =
+    "The server stopped during the import; nothing more of it will run. Files already imported stay; upload the rest again.";
+
+/// How long a queued or running job may go without writing progress before it is taken for
+/// cut off with its server. A running job writes every second or so (on SQLite, where an
+/// import's transaction holds the write lock, at least after each file, and an upload is
+/// small enough that one file takes seconds), so minutes of silence mean its server is gone.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// position, file_name, bytes, import_run_id
 type JobFileRow = (i64, String, i64, Option<i64>);

@@ -55,10 +55,10 @@ impl Store {
             .collect();
         counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
         let method = MethodNote {
-            basis: format!(
-                "activities{} that start (actual date, else planned) by the period's last day and end (actual, else planned) on or after its first day, or have no end, counted once in each of their recipient countries: an activity in several countries counts in each, so the counts add up to more than the programmes and projects active, and one without a recipient country is on no country",
-                organisation.as_deref().map(|o| format!(" reported by {o}")).unwrap_or_default()
-            ),
+            basis: match organisation.as_deref() {
+                Some(organisation) => crate::method_text::MAP_BASIS_REPORTED.say(&[("organisation", organisation)]),
+                None => crate::method_text::MAP_BASIS.say(&[]),
+            },
             period: period_label(period),
             first_day,
             last_day: period.last_day(),

@@ -246,6 +246,57 @@ macro_rules! prune_sessions_and_attempts {
     }};
 }
 
+/// Inserts a staff account with a new address on a transaction of either backend, giving its
+/// id; an address already in use is an error on the `email` field.
+macro_rules! insert_staff_user {
+    ($transaction:expr, $email:expr, $password_hash:expr, $role:expr, $now:expr, $operation:expr) => {{
+        let email: &str = $email;
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM staff_user WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&mut *$transaction)
+                .await
+                .map_err(StoreError::query($operation))?;
+        if existing.is_some() {
+            return Err(StoreError::Invalid {
+                field: "email",
+                message: format!("a staff user with the address {email} already exists"),
+            });
+        }
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO staff_user (email, password_hash, role, created_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(email)
+        .bind($password_hash)
+        .bind($role.code())
+        .bind($now)
+        .fetch_one(&mut *$transaction)
+        .await
+        .map_err(StoreError::query($operation))
+    }};
+}
+pub(crate) use insert_staff_user;
+
+/// Inserts a new session (by its token's hash) on a transaction of either backend.
+macro_rules! insert_session {
+    ($transaction:expr, $token:expr, $user_id:expr, $csrf_token:expr, $now:expr, $expires_at:expr, $operation:expr) => {
+        sqlx::query(
+            "INSERT INTO staff_session (token_hash, user_id, csrf_token, created_at, last_seen_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind($crate::staff::token_hash($token))
+        .bind($user_id)
+        .bind($csrf_token)
+        .bind($now)
+        .bind($expires_at)
+        .execute(&mut *$transaction)
+        .await
+        .map_err(StoreError::query($operation))
+    };
+}
+pub(crate) use insert_session;
+
 /// Inserts a login attempt on a transaction of either backend.
 macro_rules! insert_login_attempt {
     ($transaction:expr, $address:expr, $email:expr, $at:expr, $succeeded:expr, $operation:expr) => {
@@ -280,28 +331,7 @@ impl Store {
         let operation = "adding a staff user";
         let id: i64 = dispatch!(&self.pool, Pool, pool => {
             let mut transaction = pool.begin().await.map_err(StoreError::query(operation))?;
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM staff_user WHERE email = $1")
-                .bind(&email)
-                .fetch_optional(&mut *transaction)
-                .await
-                .map_err(StoreError::query(operation))?;
-            if existing.is_some() {
-                return Err(StoreError::Invalid {
-                    field: "email",
-                    message: format!("a staff user with the address {email} already exists"),
-                });
-            }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO staff_user (email, password_hash, role, created_at, password_changed_at) \
-                 VALUES ($1, $2, $3, $4, $4) RETURNING id",
-            )
-            .bind(&email)
-            .bind(&password_hash)
-            .bind(role.code())
-            .bind(&now)
-            .fetch_one(&mut *transaction)
-            .await
-            .map_err(StoreError::query(operation))?;
+            let id = insert_staff_user!(transaction, &email, &password_hash, role, &now, operation)?;
             write_audit!(transaction, &AuditRecord {
                 actor,
                 entity_kind: "user",
@@ -508,18 +538,7 @@ impl Store {
                 .execute(&mut *transaction)
                 .await
                 .map_err(StoreError::query(operation))?;
-            sqlx::query(
-                "INSERT INTO staff_session (token_hash, user_id, csrf_token, created_at, last_seen_at, \
-                 expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
-            )
-            .bind(token_hash(&token))
-            .bind(user.id)
-            .bind(&csrf_token)
-            .bind(&now)
-            .bind(&expires_at)
-            .execute(&mut *transaction)
-            .await
-            .map_err(StoreError::query(operation))?;
+            insert_session!(transaction, &token, user.id, &csrf_token, &now, &expires_at, operation)?;
             // Sessions that ended, and attempts older than the rate limit's window, are removed
             // here, a moment when the tables are written anyway.
             prune_sessions_and_attempts!(transaction, &now, &window_start, operation)?;
@@ -534,7 +553,7 @@ impl Store {
     }
 
     /// The session a cookie's token opens, if it is still open: not past its lifetime, not
-    /// idle longer than the policy allows. A session found is marked as seen now.
+    /// idle longer than the `staff_session_idle_minutes` setting (else the policy) allows. A session found is marked as seen now.
     pub async fn staff_session(
         &self,
         token: &str,
@@ -545,11 +564,13 @@ impl Store {
         let row: Option<SessionRow> = dispatch!(&self.pool, Pool, pool => {
             sqlx::query_as(
                 "SELECT u.id, u.email, u.role, u.created_at, u.locked_until, s.csrf_token, \
-                 s.last_seen_at, s.expires_at FROM staff_session s \
+                 s.last_seen_at, s.expires_at, \
+                 (SELECT value FROM setting WHERE key = $2) AS idle_minutes FROM staff_session s \
                  JOIN staff_user u ON u.id = s.user_id \
                  WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
             )
             .bind(&hash)
+            .bind(crate::settings::SESSION_IDLE_MINUTES)
             .fetch_optional(pool)
             .await
         })
@@ -559,7 +580,15 @@ impl Store {
         };
         let now_millis = now_millis();
         let now = clock::format_utc(now_millis);
-        let idle_since = clock::format_utc(now_millis - millis(policy.idle_timeout));
+        // The administrators' setting, read in the same query, before the policy's default.
+        let idle_timeout = row
+            .idle_minutes
+            .as_deref()
+            .and_then(|minutes| minutes.parse::<u64>().ok())
+            .map_or(policy.idle_timeout, |minutes| {
+                Duration::from_secs(minutes * 60)
+            });
+        let idle_since = clock::format_utc(now_millis - millis(idle_timeout));
         if row.expires_at.as_str() <= now.as_str()
             || row.last_seen_at.as_str() <= idle_since.as_str()
         {
@@ -808,6 +837,13 @@ impl Store {
                     .execute(&mut *transaction)
                     .await
                     .map_err(StoreError::query(operation))?;
+                // A welcome or reset link ends with the account, so that enabling it again
+                // does not bring an old link back to life.
+                sqlx::query("DELETE FROM staff_link WHERE user_id = $1")
+                    .bind(row.0)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(StoreError::query(operation))?;
             }
             write_audit!(transaction, &AuditRecord {
                 actor,
@@ -893,6 +929,7 @@ struct SessionRow {
     csrf_token: String,
     last_seen_at: String,
     expires_at: String,
+    idle_minutes: Option<String>,
 }
 
 pub(crate) fn account(
@@ -914,7 +951,7 @@ pub(crate) fn account(
 
 /// The address, trimmed and lower-cased, if it looks like one: something, '@', something with
 /// a dot, no spaces or control characters, at most 254 characters (the limit of SMTP).
-fn normalise_email(email: &str) -> Result<String, StoreError> {
+pub(crate) fn normalise_email(email: &str) -> Result<String, StoreError> {
     let email = email.trim().to_lowercase();
     let invalid = |message: &str| StoreError::Invalid {
         field: "email",
@@ -938,7 +975,7 @@ fn normalise_email(email: &str) -> Result<String, StoreError> {
     }
 }
 
-fn check_password(password: &str) -> Result<(), StoreError> {
+pub(crate) fn check_password(password: &str) -> Result<(), StoreError> {
     let length = password.chars().count();
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
         return Err(StoreError::Invalid {
@@ -951,7 +988,7 @@ fn check_password(password: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn hash_password(password: String) -> Result<String, StoreError> {
+pub(crate) async fn hash_password(password: String) -> Result<String, StoreError> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         getrandom::getrandom(&mut salt)
@@ -1006,14 +1043,14 @@ pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn now_millis() -> i64 {
+pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|since| since.as_millis() as i64)
         .unwrap_or_default()
 }
 
-fn millis(duration: Duration) -> i64 {
+pub(crate) fn millis(duration: Duration) -> i64 {
     duration.as_millis() as i64
 }
 

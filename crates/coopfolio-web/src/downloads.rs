@@ -206,10 +206,7 @@ pub async fn xml(
         writer.write_comment(&line).map_err(iati_error)?;
     }
     writer
-        .write_comment(
-            "Method, activities: an imported activity as the XML that was imported, \
-             any other rebuilt from the tables as `coopfolio export iati` rebuilds it",
-        )
+        .write_comment(prepared.labels.text.get("ss_download_method_xml"))
         .map_err(iati_error)?;
     let opening = std::mem::take(writer.get_mut());
     let filename = prepared.filename("xml");
@@ -335,7 +332,7 @@ impl Prepared {
         Ok(Prepared {
             download: store.project_download(&query).await?,
             version: store.data_version().await?,
-            method: store.download_method().await?,
+            method: method_in(store.download_method().await?, labels.text),
             view: format!("{}{}", labels.origin, params.url_for_page(1)),
             labels,
         })
@@ -368,20 +365,18 @@ impl Prepared {
             },
         ];
         let method = &self.method;
+        // The method's labels, like its sentences, in the language of the page.
         for (name, value) in [
-            ("Method, rows", &method.basis),
-            ("Method, budget", &method.budget),
-            (
-                "Method, programmes and their projects",
-                &method.hierarchy_rule,
-            ),
-            ("Method, revised budgets", &method.revised_budget_rule),
-            ("Method, conversion to US dollars", &method.conversion),
-            ("Method, policy areas", &method.policy_areas),
-            ("Method, markers", &method.markers),
-            ("Method, partners", &method.partners),
+            ("ss_download_method_rows", &method.basis),
+            ("ss_download_method_budget", &method.budget),
+            ("ss_download_method_hierarchy", &method.hierarchy_rule),
+            ("ss_download_method_revised", &method.revised_budget_rule),
+            ("ss_download_method_conversion", &method.conversion),
+            ("ss_download_method_policy_areas", &method.policy_areas),
+            ("ss_download_method_markers", &method.markers),
+            ("ss_download_method_partners", &method.partners),
         ] {
-            lines.push(format!("{name}: {value}"));
+            lines.push(format!("{}: {value}", self.labels.text.get(name)));
         }
         lines
     }
@@ -390,6 +385,21 @@ impl Prepared {
     fn filename(&self, extension: &str) -> String {
         let day = self.version.read_at.get(..10).unwrap_or("undated");
         format!("coopfolio-projects-{day}.{extension}")
+    }
+}
+
+/// The download's method note in the catalog's language, as the page it came from speaks.
+fn method_in(method: DownloadMethod, text: &Catalog) -> DownloadMethod {
+    let say = |sentence: String| format::method_sentence(&sentence, text);
+    DownloadMethod {
+        basis: say(method.basis),
+        budget: say(method.budget),
+        hierarchy_rule: say(method.hierarchy_rule),
+        revised_budget_rule: say(method.revised_budget_rule),
+        conversion: say(method.conversion),
+        policy_areas: say(method.policy_areas),
+        markers: say(method.markers),
+        partners: say(method.partners),
     }
 }
 

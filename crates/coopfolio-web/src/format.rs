@@ -65,10 +65,15 @@ fn grouped(whole: &str, separator: &str) -> String {
     grouped
 }
 
-/// A method-note sentence in the catalog's language when it is one of the store's fixed
-/// sentences ([`coopfolio_store::figures::METHOD_SENTENCES`]); any other (one made with counts
-/// or names in it) as the store gave it.
+/// A method-note sentence in the catalog's language: one of the store's fixed sentences
+/// ([`coopfolio_store::figures::METHOD_SENTENCES`]), or one of its templated sentences
+/// ([`coopfolio_store::method_text::METHOD_TEXTS`]) said from the catalog's `ss_method_<key>`
+/// with the same values, counts grouped as the language writes numbers and country codes
+/// named. A sentence that is neither stays as the store gave it.
 pub fn method_sentence(sentence: &str, text: &Catalog) -> String {
+    if let Some(said) = method_text(sentence, text) {
+        return said;
+    }
     let key = match coopfolio_store::figures::method_sentence_key(sentence) {
         Some("approved") => "portal_method_approved",
         Some("received") => "portal_method_received",
@@ -85,6 +90,31 @@ pub fn method_sentence(sentence: &str, text: &Catalog) -> String {
         _ => return sentence.to_owned(),
     };
     text.get(key).to_owned()
+}
+
+/// A templated method sentence in the catalog's language, if `sentence` is one.
+fn method_text(sentence: &str, text: &Catalog) -> Option<String> {
+    let (method_text, values) = coopfolio_store::method_text::METHOD_TEXTS
+        .iter()
+        .find_map(|method_text| Some((method_text, method_text.read(sentence)?)))?;
+    let template = text.find(&format!("ss_method_{}", method_text.key))?;
+    let lang = text.lang();
+    let values: Vec<(&str, String)> = values
+        .into_iter()
+        .map(|(name, value)| {
+            let said = match value.parse::<u64>() {
+                Ok(number) => count_in(number, lang),
+                Err(_) if name == "country" => country(&value, lang.code()),
+                Err(_) => value,
+            };
+            (name, said)
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    Some(coopfolio_store::method_text::fill(template, &pairs))
 }
 
 pub fn modality(code: &str, lang: &str) -> String {
@@ -135,9 +165,65 @@ mod tests {
                 );
             }
         }
-        // A sentence made with a count in it stays as given.
-        let made = "3 budgets without a rate left out";
+        // A sentence that is none of the store's stays as given.
+        let made = "3 budgets without a rate left out, and more";
         assert_eq!(method_sentence(made, crate::text::catalog(Lang::Fr)), made);
+    }
+
+    #[test]
+    fn every_templated_method_sentence_reads_in_each_language_with_its_values() {
+        use coopfolio_store::method_text::METHOD_TEXTS;
+        let placeholders = |template: &str| -> Vec<String> {
+            let mut names: Vec<String> = template
+                .split('{')
+                .skip(1)
+                .filter_map(|part| part.split_once('}').map(|(name, _)| name.to_owned()))
+                .collect();
+            names.sort();
+            names
+        };
+        for method_text in METHOD_TEXTS {
+            let key = format!("ss_method_{}", method_text.key);
+            let english = crate::text::catalog(Lang::En).find(&key);
+            assert_eq!(
+                english,
+                Some(method_text.english),
+                "{key}: the English catalog differs"
+            );
+            for lang in [Lang::Fr, Lang::Es] {
+                let said = crate::text::catalog(lang).find(&key).expect(&key);
+                assert_ne!(
+                    said, method_text.english,
+                    "{key} is not translated into {lang:?}"
+                );
+                assert_eq!(
+                    placeholders(said),
+                    placeholders(method_text.english),
+                    "{key} {lang:?}"
+                );
+            }
+        }
+        let withheld = coopfolio_store::method_text::WITHHELD_ENTRIES
+            .say(&[("rates", "1234"), ("confidential", "2")]);
+        assert_eq!(
+            method_sentence(&withheld, crate::text::catalog(Lang::Fr)),
+            "1\u{202F}234 écritures sans taux laissées de côté ; 2 accords confidentiels comptés dans les totaux et jamais détaillés"
+        );
+        // English pages group counts too, as they do everywhere else.
+        assert_eq!(
+            method_sentence(&withheld, crate::text::catalog(Lang::En)),
+            withheld.replace("1234", "1,234")
+        );
+        let budget = coopfolio_store::method_text::COUNTRY_BUDGET_BASIS.say(&[("country", "KE")]);
+        assert!(
+            method_sentence(&budget, crate::text::catalog(Lang::Es)).contains("incluyen Kenia,")
+        );
+        let range = coopfolio_store::method_text::PERIOD_RANGE
+            .say(&[("first", "2020-21"), ("last", "2024-25")]);
+        assert_eq!(
+            method_sentence(&range, crate::text::catalog(Lang::Es)),
+            "2020-21 a 2024-25"
+        );
     }
 
     #[test]

@@ -29,7 +29,8 @@ use crate::error::WebError;
 use crate::text::{catalog, Catalog, Lang};
 use crate::{render, AppState};
 
-/// How many inquiries one client address may send, and over what time.
+/// How many inquiries one client address may send, and over what time, unless the
+/// `inquiry_sends_per_hour` setting says otherwise.
 pub const SEND_LIMIT: SendLimit = SendLimit {
     sends: 5,
     window: Duration::from_secs(3600),
@@ -116,8 +117,10 @@ pub async fn send(
     };
 
     let client = client_address(&headers, &extensions, state.behind_proxy);
+    // The administrators' setting, else the default.
+    let limit = state.store.inquiry_send_limit(SEND_LIMIT).await?;
     if let Admission::Refused { retry_after } =
-        state.store.admit_inquiry_send(&client, SEND_LIMIT).await?
+        state.store.admit_inquiry_send(&client, limit).await?
     {
         return too_many(text, form, retry_after);
     }

@@ -164,8 +164,10 @@ pub(crate) fn deliver_soon(state: &AppState) {
 pub const BACKGROUND_PERIOD: Duration = Duration::from_secs(30);
 
 /// Runs the background work every [`BACKGROUND_PERIOD`] until `shutdown` completes: delivers
-/// the outbox when a mail server is configured, and prunes ended sessions and old login
-/// attempts. A failure is logged and the next round tries again.
+/// the outbox when a mail server is configured, prunes ended sessions and old login
+/// attempts, and marks failed the import jobs whose server stopped (the first round runs at
+/// once, so a server that starts again clears what it left). A failure is logged and the next
+/// round tries again.
 pub async fn run_background(state: AppState, shutdown: impl Future<Output = ()>) {
     let rounds = async {
         let mut ticker = tokio::time::interval(BACKGROUND_PERIOD);
@@ -191,6 +193,19 @@ async fn background_round(store: &Store, mailer: Option<&Arc<Mailer>>) {
         .await
     {
         tracing::error!(?error, "pruning sessions and login attempts failed");
+    }
+    match store
+        .fail_stale_import_jobs(coopfolio_store::import_job::STALE_AFTER)
+        .await
+    {
+        Ok(failed) if !failed.is_empty() => {
+            tracing::warn!(
+                ?failed,
+                "import jobs whose server stopped were marked failed"
+            );
+        }
+        Ok(_) => {}
+        Err(error) => tracing::error!(?error, "checking for import jobs cut off failed"),
     }
 }
 

@@ -186,7 +186,7 @@ pub(crate) fn method_view(method: &MethodNote, lang: &str) -> MethodView {
     if !method.withheld.without_rate.is_empty() {
         withheld.push_str(&format!(
             " ({} {})",
-            method.withheld.without_rate.len(),
+            format::count_in(method.withheld.without_rate.len() as u64, text.lang()),
             text.get("method_entries_without_rate")
         ));
     }
@@ -194,7 +194,7 @@ pub(crate) fn method_view(method: &MethodNote, lang: &str) -> MethodView {
         basis: format::method_sentence(&method.basis, text),
         period: format!(
             "{} ({} {} {})",
-            method.period,
+            format::method_sentence(&method.period, text),
             method.first_day,
             text.get("method_period_to"),
             method.last_day

@@ -152,6 +152,19 @@ fn environment() -> &'static Environment<'static> {
                 "staff_project.html",
                 include_str!("../templates/staff_project.html"),
             ),
+            // One-time password links and the settings page.
+            (
+                "staff_link.html",
+                include_str!("../templates/staff_link.html"),
+            ),
+            (
+                "staff_welcome.html",
+                include_str!("../templates/staff_welcome.html"),
+            ),
+            (
+                "staff_settings.html",
+                include_str!("../templates/staff_settings.html"),
+            ),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.

@@ -13,8 +13,10 @@ mod account;
 mod audit;
 pub mod imports;
 mod inquiries;
+mod links;
 mod outbox;
 pub(crate) mod records;
+mod settings;
 mod users;
 
 use axum::body::{Body, Bytes};
@@ -118,6 +120,13 @@ pub const STAFF_ROUTES: &[RouteInfo] = &[
     staff("GET", "/staff/projects", Role::Viewer),
     staff("GET", "/staff/projects/{project}", Role::Viewer),
     staff("POST", "/staff/projects/{project}", Role::Officer),
+    // One-time password links and the settings page.
+    staff("POST", "/staff/users/invite", Role::Admin),
+    staff("POST", "/staff/users/reset", Role::Admin),
+    RouteInfo::public("GET", "/staff/welcome/{token}"),
+    RouteInfo::public("POST", "/staff/welcome/{token}"),
+    staff("GET", "/staff/settings", Role::Admin),
+    staff("POST", "/staff/settings", Role::Admin),
 ];
 
 /// The one route that takes a file upload: it streams its body to disk under a limit of its
@@ -170,6 +179,12 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", "/staff/projects") => get(records::projects::list),
         ("GET", "/staff/projects/{project}") => get(records::projects::show),
         ("POST", "/staff/projects/{project}") => post(records::projects::update),
+        ("POST", "/staff/users/invite") => post(links::invite),
+        ("POST", "/staff/users/reset") => post(links::reset),
+        ("GET", "/staff/welcome/{token}") => get(links::welcome_page),
+        ("POST", "/staff/welcome/{token}") => post(links::use_link),
+        ("GET", "/staff/settings") => get(settings::settings_page),
+        ("POST", "/staff/settings") => post(settings::save_settings),
         // The table and this match are side by side; a route in one and not the other is a
         // bug the first test that builds the router finds.
         _ => panic!("no handler for {method} {path}"),

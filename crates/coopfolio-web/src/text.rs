@@ -61,6 +61,12 @@ impl Catalog {
         self.entries.get(key).copied().unwrap_or(key)
     }
 
+    /// The text under a key made at run time (`ss_method_` and a method sentence's key), if
+    /// the catalog has one.
+    pub fn find(&self, key: &str) -> Option<&'static str> {
+        self.entries.get(key).copied()
+    }
+
     #[cfg(test)]
     pub fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.entries.keys().copied()

@@ -219,8 +219,11 @@ enum UserCommand {
         #[arg(long)]
         role: String,
         /// Read the password from the first line of standard input instead of asking.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "invite")]
         password_stdin: bool,
+        /// Choose no password: print a one-time link, valid 72 hours, where the user sets it.
+        #[arg(long)]
+        invite: bool,
     },
     /// List the staff accounts and their roles.
     List,
@@ -230,6 +233,12 @@ enum UserCommand {
         email: String,
         #[arg(long)]
         role: String,
+    },
+    /// Print a one-time link, valid 72 hours, where the user sets a new password; using it
+    /// ends the account's sessions.
+    ResetLink {
+        #[arg(long)]
+        email: String,
     },
 }
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use coopfolio_store::staff::Role;
+use coopfolio_store::staff_links::IssuedLink;
 use coopfolio_store::Store;
 
 use crate::commands::UsageError;
@@ -18,7 +19,25 @@ pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<ExitCode
         UserCommand::Add {
             email,
             role,
+            invite: true,
+            ..
+        } => {
+            let role = parse_role(&role)?;
+            let (account, link) = store
+                .invite_staff_user(&email, role, &actor)
+                .await
+                .map_err(|error| usage_or(error, "inviting the staff user"))?;
+            println!(
+                "Added {} as {}, without a password.",
+                account.email, account.role
+            );
+            print_link(&link);
+        }
+        UserCommand::Add {
+            email,
+            role,
             password_stdin,
+            invite: false,
         } => {
             let role = parse_role(&role)?;
             let password = read_password(password_stdin)?;
@@ -64,8 +83,39 @@ pub async fn run(store: &Store, command: UserCommand) -> anyhow::Result<ExitCode
                 })?;
             println!("{} is now {}.", account.email, account.role);
         }
+        UserCommand::ResetLink { email } => {
+            let link = store
+                .issue_password_reset(&email, &actor)
+                .await
+                .map_err(|error| usage_or(error, "issuing the reset link"))?;
+            print_link(&link);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A store error as the command reports it: a usage error for what the person typed wrong
+/// (an address in use or unknown), else the error with what the command was doing.
+fn usage_or(error: coopfolio_store::StoreError, doing: &'static str) -> anyhow::Error {
+    match error {
+        coopfolio_store::StoreError::Invalid { .. }
+        | coopfolio_store::StoreError::NotFound { .. } => {
+            anyhow::Error::new(UsageError(error.to_string()))
+        }
+        other => anyhow::Error::new(other).context(doing),
+    }
+}
+
+/// The link, the only time it is shown: the command does not know the server's address, so
+/// it prints the path to open on it.
+fn print_link(link: &IssuedLink) {
+    println!(
+        "One-time link for {} (shown only now; it works once, until {}):\n  {}\n\
+         Put the workspace's address before it, such as https://coopfolio.example.org.",
+        link.email,
+        link.expires_at,
+        link.path()
+    );
 }
 
 fn parse_role(role: &str) -> anyhow::Result<Role> {

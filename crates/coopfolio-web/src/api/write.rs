@@ -105,8 +105,10 @@ pub async fn send_inquiry(
         )
     })?;
     let client = client_address(&headers, &extensions, state.behind_proxy);
+    // The administrators' setting, else the default.
+    let limit = state.store.inquiry_send_limit(SEND_LIMIT).await?;
     if let Admission::Refused { retry_after } =
-        state.store.admit_inquiry_send(&client, SEND_LIMIT).await?
+        state.store.admit_inquiry_send(&client, limit).await?
     {
         return Err(ApiError::TooManyRequests { retry_after });
     }

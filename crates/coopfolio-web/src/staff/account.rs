@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{login_policy, parse_form, same_origin, StaffFrame, StaffUser, SESSION_COOKIE};
 use crate::error::WebError;
-use crate::text::{catalog, Lang};
+use crate::text::{catalog, Catalog, Lang};
 use crate::{render, AppState};
 
 /// The setting that marks the session cookie `Secure` whatever the request says.
@@ -70,13 +70,7 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
         .await?;
     let (status, message) = match outcome {
         LoginOutcome::Opened(session) => {
-            let secure = came_over_tls(&parts.headers, &parts.uri)
-                || state.store.setting(SECURE_COOKIE_SETTING).await?.as_deref() == Some("true");
-            let cookie = session_cookie(
-                &session.token,
-                login_policy().session_lifetime.as_secs(),
-                secure,
-            );
+            let cookie = login_cookie(&state, &parts.headers, &parts.uri, &session.token).await?;
             return Ok((
                 StatusCode::SEE_OTHER,
                 [
@@ -151,13 +145,9 @@ pub async fn change_password(
 ) -> Result<Response, WebError> {
     let text = catalog(Lang::En);
     let form: PasswordForm = parse_form(&body)?;
-    let error = if form.new_password != form.confirm_password {
-        Some(text.get("staff_password_mismatch").to_owned())
-    } else {
-        let length = form.new_password.chars().count();
-        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
-            Some(text.get("staff_password_length").to_owned())
-        } else {
+    let error = match password_problem(&form.new_password, &form.confirm_password, text) {
+        Some(problem) => Some(problem),
+        None => {
             match state
                 .store
                 .change_staff_password(
@@ -191,6 +181,45 @@ pub async fn change_password(
         Html(render::page("staff_password.html", text, page)?),
     )
         .into_response())
+}
+
+/// What is wrong with a new password and its confirmation, if anything, as the password
+/// page and the welcome page say it.
+pub(super) fn password_problem(new: &str, confirm: &str, text: &Catalog) -> Option<String> {
+    if new != confirm {
+        return Some(text.get("staff_password_mismatch").to_owned());
+    }
+    let length = new.chars().count();
+    (!(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length))
+        .then(|| text.get("staff_password_length").to_owned())
+}
+
+/// The cookie of a session just opened: `Secure` when the request came over TLS or the
+/// setting asks for it.
+pub(super) async fn login_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    token: &str,
+) -> Result<String, WebError> {
+    let secure = came_over_tls(headers, uri)
+        || state.store.setting(SECURE_COOKIE_SETTING).await?.as_deref() == Some("true");
+    Ok(session_cookie(
+        token,
+        login_policy().session_lifetime.as_secs(),
+        secure,
+    ))
+}
+
+/// "https" when the workspace is reached over TLS (as the request or the setting says), else
+/// "http": the scheme of a link the workspace hands out.
+pub(super) async fn scheme(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<&'static str, WebError> {
+    let secure = came_over_tls(headers, &axum::http::Uri::default())
+        || state.store.setting(SECURE_COOKIE_SETTING).await?.as_deref() == Some("true");
+    Ok(if secure { "https" } else { "http" })
 }
 
 /// Whether the request reached us over TLS: directly, or through a proxy that says so.

@@ -321,6 +321,9 @@ async fn run_job(
     let writer_store = store.clone();
     let progress_writer = tokio::spawn(async move {
         let mut ticker = tokio::time::interval(PROGRESS_PERIOD);
+        // A write held up (on SQLite, by the file's transaction, which has the write lock
+        // until it commits) is followed by the next one a period later, not by a burst.
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             let bytes = writer_done.load(Ordering::Relaxed);

@@ -21,17 +21,7 @@ async fn an_admin_imports_a_file_and_reads_the_outbox() {
         return;
     };
     browser
-        .store
-        .add_staff_user("admin@example.org", Role::Admin, PASSWORD, "test")
-        .await
-        .expect("adding the administrator");
-
-    browser.visit("/staff/login").await;
-    browser.fill("#email", "admin@example.org").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("form button[type=submit]").await;
-    browser
-        .wait_for_path(|path| path == "/staff/inquiries")
+        .add_user_and_log_in("admin@example.org", Role::Admin, PASSWORD)
         .await;
 
     browser

@@ -13,6 +13,7 @@ mod api_writes;
 mod browser;
 mod browser_staff;
 mod browser_staff_ops;
+mod browser_staff_settings;
 mod crawl;
 mod downloads;
 mod entity_pages;
@@ -28,6 +29,7 @@ mod security;
 mod staff;
 mod staff_ops;
 mod staff_records;
+mod staff_settings;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

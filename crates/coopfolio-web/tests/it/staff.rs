@@ -633,6 +633,16 @@ fn valid_fields(path: &str, role: Role) -> String {
             PASSWORD.replace(' ', "+")
         ),
         "/staff/login" => "email=nobody%40example.org&password=wrong".to_owned(),
+        "/staff/users/invite" => "email=invited%40example.org&role=viewer".to_owned(),
+        "/staff/users/reset" => "email=viewer%40example.org".to_owned(),
+        "/staff/welcome/{token}" => format!(
+            "new_password={0}&confirm_password={0}",
+            PASSWORD.replace(' ', "+")
+        ),
+        "/staff/settings" => {
+            "biennium_starts_even=true&organisation_ref=&inquiry_sends_per_hour=&session_idle_minutes="
+                .to_owned()
+        }
         path if path.starts_with("/staff/partners")
             || path.starts_with("/staff/agreements")
             || path.starts_with("/staff/partnerships")
@@ -678,6 +688,7 @@ async fn every_route_answers_each_visitor_as_its_access_says() {
             .replace("{project}", crate::staff_records::PROJECT)
             .replace("{alpha2}", "KE")
             .replace("{code}", "employment")
+            .replace("{token}", &"0".repeat(64))
     };
 
     for route in &routes {

@@ -127,6 +127,25 @@ impl Browser {
         })
     }
 
+    /// Adds a staff user with `password` and logs in as them through the login form, ending
+    /// on the inquiry board.
+    pub async fn add_user_and_log_in(
+        &mut self,
+        email: &str,
+        role: coopfolio_store::staff::Role,
+        password: &str,
+    ) {
+        self.store
+            .add_staff_user(email, role, password, "test")
+            .await
+            .expect("adding the user");
+        self.visit("/staff/login").await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.click("form button[type=submit]").await;
+        self.wait_for_path(|path| path == "/staff/inquiries").await;
+    }
+
     /// Opens the portal's `path` (`/projects?region=africa`) and waits for it to load.
     pub async fn visit(&mut self, path: &str) {
         let url = format!("{}{path}", self.base_url);
