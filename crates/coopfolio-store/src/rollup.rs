@@ -109,72 +109,163 @@ impl ContributionDelta {
         row.1 += sign;
     }
 
-    /// Adds the delta to the rollup inside the caller's transaction. PostgreSQL adds NUMERIC
-    /// in the statement; SQLite, whose sums are TEXT, has the row read and added in Rust,
-    /// which is safe because a SQLite write transaction holds the database's one write lock.
+    /// Adds the delta to the rollup inside the caller's transaction ([`add_to_sums`]).
     pub(crate) async fn apply(self, mut conn: Conn<'_>) -> Result<(), StoreError> {
-        let operation = "updating the contribution rollup";
-        let backend = conn.backend();
         for (key, (usd, entries)) in self.rows {
             if entries == 0 && usd.is_zero() {
                 continue;
             }
-            dispatch!(conn.reborrow(), Conn, connection => async {
-                let (usd, entries) = if backend == crate::Backend::Sqlite {
-                    let stored: Option<(String, i64)> = sqlx::query_as(
-                        "SELECT usd, entries FROM contribution_rollup WHERE kind = $1 AND year = $2 \
-                         AND modality = $3 AND partner_id = $4 AND conversion_status = $5 \
-                         AND rate_source = $6 AND usd_scale = $7",
-                    )
-                    .bind(&key.kind)
-                    .bind(key.year)
-                    .bind(&key.modality)
-                    .bind(key.partner_id)
-                    .bind(&key.conversion_status)
-                    .bind(&key.rate_source)
-                    .bind(key.usd_scale as i32)
-                    .fetch_optional(&mut *connection)
-                    .await
-                    .map_err(StoreError::query(operation))?;
-                    match stored {
-                        Some((stored, count)) => (parse_decimal(&stored, operation)? + usd, count + entries),
-                        None => (usd, entries),
-                    }
-                } else {
-                    (usd, entries)
-                };
-                let sql = crate::partnership::for_backend(
-                    backend,
-                    "INSERT INTO contribution_rollup (kind, year, modality, partner_id, \
-                     conversion_status, rate_source, usd_scale, usd, entries) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9) \
-                     ON CONFLICT (kind, year, modality, partner_id, conversion_status, rate_source, usd_scale) \
-                     DO UPDATE SET usd = EXCLUDED_USD, entries = EXCLUDED_ENTRIES",
-                );
-                let sql = if backend == crate::Backend::Sqlite {
-                    sql.replace("EXCLUDED_USD", "excluded.usd").replace("EXCLUDED_ENTRIES", "excluded.entries")
-                } else {
-                    sql.replace("EXCLUDED_USD", "contribution_rollup.usd + excluded.usd")
-                        .replace("EXCLUDED_ENTRIES", "contribution_rollup.entries + excluded.entries")
-                };
-                sqlx::query(&sql)
-                    .bind(&key.kind)
-                    .bind(key.year)
-                    .bind(&key.modality)
-                    .bind(key.partner_id)
-                    .bind(&key.conversion_status)
-                    .bind(&key.rate_source)
-                    .bind(key.usd_scale as i32)
-                    .bind(usd.to_string())
-                    .bind(entries)
-                    .execute(&mut *connection)
-                    .await
-                    .map_err(StoreError::query(operation))?;
-                Ok::<(), StoreError>(())
-            }.await)?;
+            let values = [
+                KeyValue::Text(&key.kind),
+                KeyValue::Integer(key.year.into()),
+                KeyValue::Text(&key.modality),
+                KeyValue::Integer(key.partner_id),
+                KeyValue::Text(&key.conversion_status),
+                KeyValue::Text(&key.rate_source),
+                KeyValue::Integer(key.usd_scale.into()),
+            ];
+            add_to_sums(
+                conn.reborrow(),
+                &CONTRIBUTION_SUMS,
+                &values,
+                (usd, entries),
+                "updating the contribution rollup",
+            )
+            .await?;
         }
         Ok(())
     }
+}
+
+/// A rollup of sums: its table and key columns; each row holds `usd` (the exact sum) and
+/// `entries` (how many entries it sums).
+pub(crate) struct Sums {
+    table: &'static str,
+    key: &'static [&'static str],
+}
+
+const CONTRIBUTION_SUMS: Sums = Sums {
+    table: "contribution_rollup",
+    key: &[
+        "kind",
+        "year",
+        "modality",
+        "partner_id",
+        "conversion_status",
+        "rate_source",
+        "usd_scale",
+    ],
+};
+
+pub(crate) const BUDGET_SUMS: Sums = Sums {
+    table: "budget_rollup",
+    key: &[
+        "year",
+        "organisation",
+        "conversion_status",
+        "rate_source",
+        "usd_scale",
+    ],
+};
+
+impl Sums {
+    /// The SELECT of a row's sums by its key, `$1`...
+    pub(crate) fn read_sql(&self) -> String {
+        let condition: Vec<String> = self
+            .key
+            .iter()
+            .enumerate()
+            .map(|(index, column)| format!("{column} = ${}", index + 1))
+            .collect();
+        format!(
+            "SELECT usd, entries FROM {} WHERE {}",
+            self.table,
+            condition.join(" AND ")
+        )
+    }
+
+    /// The upsert of a row, its key then `usd` and `entries` bound in order: on SQLite it sets
+    /// the sums (read and added in Rust), on PostgreSQL it adds to them.
+    pub(crate) fn upsert_sql(&self, backend: crate::Backend) -> String {
+        let columns = self.key.len();
+        let placeholders: Vec<String> = (1..=columns).map(|index| format!("${index}")).collect();
+        let sums = match backend {
+            crate::Backend::Sqlite => "usd = excluded.usd, entries = excluded.entries".to_owned(),
+            crate::Backend::Postgres => format!(
+                "usd = {table}.usd + excluded.usd, entries = {table}.entries + excluded.entries",
+                table = self.table
+            ),
+        };
+        crate::partnership::for_backend(
+            backend,
+            &format!(
+                "INSERT INTO {table} ({key}, usd, entries) VALUES ({placeholders}, ${usd}::numeric, \
+                 ${entries}) ON CONFLICT ({key}) DO UPDATE SET {sums}",
+                table = self.table,
+                key = self.key.join(", "),
+                placeholders = placeholders.join(", "),
+                usd = columns + 1,
+                entries = columns + 2,
+            ),
+        )
+    }
+}
+
+/// A key column's value.
+pub(crate) enum KeyValue<'a> {
+    Text(&'a str),
+    Integer(i64),
+}
+
+/// Adds `(usd, entries)` to one row of a rollup of sums inside the caller's transaction.
+/// PostgreSQL adds NUMERIC in the statement; SQLite, whose sums are TEXT, has the row read and
+/// added in Rust, which is safe because a SQLite write transaction holds the database's one
+/// write lock.
+async fn add_to_sums(
+    mut conn: Conn<'_>,
+    sums: &Sums,
+    key: &[KeyValue<'_>],
+    (usd, entries): (Decimal, i64),
+    operation: &'static str,
+) -> Result<(), StoreError> {
+    let backend = conn.backend();
+    let read = sums.read_sql();
+    let upsert = sums.upsert_sql(backend);
+    dispatch!(conn.reborrow(), Conn, connection => async {
+        let (usd, entries) = if backend == crate::Backend::Sqlite {
+            let mut query = sqlx::query_as(&read);
+            for value in key {
+                query = match value {
+                    KeyValue::Text(text) => query.bind(*text),
+                    KeyValue::Integer(integer) => query.bind(*integer),
+                };
+            }
+            let stored: Option<(String, i64)> = query
+                .fetch_optional(&mut *connection)
+                .await
+                .map_err(StoreError::query(operation))?;
+            match stored {
+                Some((stored, count)) => (parse_decimal(&stored, operation)? + usd, count + entries),
+                None => (usd, entries),
+            }
+        } else {
+            (usd, entries)
+        };
+        let mut query = sqlx::query(&upsert);
+        for value in key {
+            query = match value {
+                KeyValue::Text(text) => query.bind(*text),
+                KeyValue::Integer(integer) => query.bind(*integer),
+            };
+        }
+        query
+            .bind(usd.to_string())
+            .bind(entries)
+            .execute(&mut *connection)
+            .await
+            .map_err(StoreError::query(operation))?;
+        Ok::<(), StoreError>(())
+    }.await)
 }
 
 /// What an activity adds to the portfolio rollup, as stored in `activity.rollup_facts`.
@@ -521,28 +612,6 @@ pub(crate) struct BudgetDelta {
     rows: BTreeMap<BudgetKey, (Decimal, i64)>,
 }
 
-/// The statement that sets one `budget_rollup` row on SQLite, whose sums are read and added
-/// in Rust, and adds to it on PostgreSQL, which adds NUMERIC itself.
-pub(crate) fn budget_upsert_sql(backend: crate::Backend) -> String {
-    let sql = crate::partnership::for_backend(
-        backend,
-        "INSERT INTO budget_rollup (year, organisation, conversion_status, rate_source, \
-         usd_scale, usd, entries) VALUES ($1, $2, $3, $4, $5, $6::numeric, $7) \
-         ON CONFLICT (year, organisation, conversion_status, rate_source, usd_scale) DO UPDATE SET ",
-    );
-    match backend {
-        crate::Backend::Sqlite => sql + "usd = excluded.usd, entries = excluded.entries",
-        crate::Backend::Postgres => {
-            sql + "usd = budget_rollup.usd + excluded.usd, \
-                   entries = budget_rollup.entries + excluded.entries"
-        }
-    }
-}
-
-/// Reads one `budget_rollup` row's sums on SQLite.
-pub(crate) const BUDGET_ROW_SQL: &str = "SELECT usd, entries FROM budget_rollup WHERE year = $1 \
-     AND organisation = $2 AND conversion_status = $3 AND rate_source = $4 AND usd_scale = $5";
-
 /// Turns around the `budget_counted` flag of every activity written by import run `$1`, and of
 /// every child of one, whose flag no longer says whether it counts (whether no parent programme
 /// of it is stored), returning the facts and the new flag of each: what the rollup gains or
@@ -625,44 +694,24 @@ impl BudgetDelta {
             .collect()
     }
 
-    /// Adds the delta to the rollup inside the caller's transaction, as
-    /// [`ContributionDelta::apply`] does.
+    /// Adds the delta to the rollup inside the caller's transaction ([`add_to_sums`]).
     pub(crate) async fn apply(mut self, mut conn: Conn<'_>) -> Result<(), StoreError> {
-        let operation = "updating the budget rollup";
-        let backend = conn.backend();
-        let upsert = budget_upsert_sql(backend);
         for (key, usd, entries) in self.take() {
-            dispatch!(conn.reborrow(), Conn, connection => async {
-                let (usd, entries) = if backend == crate::Backend::Sqlite {
-                    let stored: Option<(String, i64)> = sqlx::query_as(BUDGET_ROW_SQL)
-                        .bind(key.year)
-                        .bind(&key.organisation)
-                        .bind(&key.conversion_status)
-                        .bind(&key.rate_source)
-                        .bind(key.usd_scale as i32)
-                        .fetch_optional(&mut *connection)
-                        .await
-                        .map_err(StoreError::query(operation))?;
-                    match stored {
-                        Some((stored, count)) => (parse_decimal(&stored, operation)? + usd, count + entries),
-                        None => (usd, entries),
-                    }
-                } else {
-                    (usd, entries)
-                };
-                sqlx::query(&upsert)
-                    .bind(key.year)
-                    .bind(&key.organisation)
-                    .bind(&key.conversion_status)
-                    .bind(&key.rate_source)
-                    .bind(key.usd_scale as i32)
-                    .bind(usd.to_string())
-                    .bind(entries)
-                    .execute(&mut *connection)
-                    .await
-                    .map_err(StoreError::query(operation))?;
-                Ok::<(), StoreError>(())
-            }.await)?;
+            let values = [
+                KeyValue::Integer(key.year.into()),
+                KeyValue::Text(&key.organisation),
+                KeyValue::Text(&key.conversion_status),
+                KeyValue::Text(&key.rate_source),
+                KeyValue::Integer(key.usd_scale.into()),
+            ];
+            add_to_sums(
+                conn.reborrow(),
+                &BUDGET_SUMS,
+                &values,
+                (usd, entries),
+                "updating the budget rollup",
+            )
+            .await?;
         }
         Ok(())
     }

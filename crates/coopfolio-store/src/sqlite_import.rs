@@ -43,8 +43,8 @@ use crate::import::{
     TRANSACTION_COLUMNS,
 };
 use crate::rollup::{
-    budget_upsert_sql, ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta, BUDGET_COUNTED_SQL,
-    BUDGET_ROW_SQL, PORTFOLIO_UPSERT,
+    ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta, BUDGET_COUNTED_SQL, BUDGET_SUMS,
+    PORTFOLIO_UPSERT,
 };
 use crate::runs::{signed, unsigned};
 use crate::StoreError;
@@ -1016,10 +1016,10 @@ impl Writer<'_> {
         drop(rows);
         let operation = "updating the budget rollup";
         let mut read = connection
-            .prepare_cached(BUDGET_ROW_SQL)
+            .prepare_cached(&BUDGET_SUMS.read_sql())
             .map_err(StoreError::sqlite(operation))?;
         let mut upsert = connection
-            .prepare_cached(&budget_upsert_sql(crate::Backend::Sqlite))
+            .prepare_cached(&BUDGET_SUMS.upsert_sql(crate::Backend::Sqlite))
             .map_err(StoreError::sqlite(operation))?;
         for (key, usd, entries) in self.budget_rollup.take() {
             let row = named_params! {

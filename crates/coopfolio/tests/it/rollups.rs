@@ -331,6 +331,13 @@ async fn import(store: &Store, activities: Vec<Activity>) {
 /// in a currency without a rate wait for one and are converted by a rates import.
 async fn budgets_follow_parents_revisions_and_rates(store: &Store, template: &Activity) {
     let usd = |units: i64, cents: i64| Decimal::new(units * 100 + cents, 2);
+    let activity = |identifier: &str, parent: Option<&str>, budgets: &[(&str, Decimal)]| {
+        let budgets: Vec<(&str, Decimal, &str)> = budgets
+            .iter()
+            .map(|(kind, amount)| (*kind, *amount, "USD"))
+            .collect();
+        budgeted(template, identifier, parent, &budgets)
+    };
     let budget = |when: &'static str| async move {
         assert_budget_matches(store, BUDGET_YEAR, when)
             .await
@@ -339,104 +346,63 @@ async fn budgets_follow_parents_revisions_and_rates(store: &Store, template: &Ac
     };
     assert_eq!(budget("before any budget of the year").await, "0");
 
-    // A project first, its programme not yet stored: the project counts.
-    import(
-        store,
-        vec![budgeted(
-            template,
-            "XB-P1-C",
-            Some("XB-P1"),
-            &[("1", usd(100, 0), "USD")],
-        )],
-    )
-    .await;
-    assert_eq!(budget("with a project alone").await, "100.00");
-    // Its programme arrives: the programme counts instead.
-    import(
-        store,
-        vec![budgeted(
-            template,
-            "XB-P1",
-            None,
-            &[("1", usd(1000, 0), "USD")],
-        )],
-    )
-    .await;
-    assert_eq!(budget("after its programme arrived").await, "1000.00");
-
-    // A programme first, then its project: the project never counts.
-    import(
-        store,
-        vec![budgeted(
-            template,
-            "XB-P2",
-            None,
-            &[("1", usd(50, 0), "USD")],
-        )],
-    )
-    .await;
-    import(
-        store,
-        vec![budgeted(
-            template,
-            "XB-P2-C",
-            Some("XB-P2"),
-            &[("1", usd(7, 50), "USD")],
-        )],
-    )
-    .await;
-    assert_eq!(
-        budget("after a project of a stored programme").await,
-        "1050.00"
-    );
-
-    // Both in one file, the project before its programme.
-    import(
-        store,
-        vec![
-            budgeted(
-                template,
-                "XB-P3-C",
-                Some("XB-P3"),
-                &[("1", usd(3, 0), "USD")],
-            ),
-            budgeted(template, "XB-P3", None, &[("1", usd(200, 0), "USD")]),
-        ],
-    )
-    .await;
-    assert_eq!(
-        budget("after a project and its programme in one file").await,
-        "1250.00"
-    );
-
-    // The first programme again, its budget revised: the revision replaces the original, and
-    // its project still does not count.
-    import(
-        store,
-        vec![budgeted(
-            template,
-            "XB-P1",
-            None,
-            &[("1", usd(1000, 0), "USD"), ("2", usd(1200, 50), "USD")],
-        )],
-    )
-    .await;
-    assert_eq!(budget("after a revised budget").await, "1450.50");
-    // The project again, now with a parent that is not stored: it counts again.
-    import(
-        store,
-        vec![budgeted(
-            template,
-            "XB-P1-C",
-            Some("XB-NONE"),
-            &[("1", usd(100, 0), "USD")],
-        )],
-    )
-    .await;
-    assert_eq!(
-        budget("after a project left its programme").await,
-        "1550.50"
-    );
+    // Each step imports its files in turn; the year's budget is then as given.
+    let steps = [
+        (
+            "with a project whose programme is not stored: it counts",
+            vec![vec![activity(
+                "XB-P1-C",
+                Some("XB-P1"),
+                &[("1", usd(100, 0))],
+            )]],
+            "100.00",
+        ),
+        (
+            "after its programme arrived: the programme counts instead",
+            vec![vec![activity("XB-P1", None, &[("1", usd(1000, 0))])]],
+            "1000.00",
+        ),
+        (
+            "after a programme, then its project: the project never counts",
+            vec![
+                vec![activity("XB-P2", None, &[("1", usd(50, 0))])],
+                vec![activity("XB-P2-C", Some("XB-P2"), &[("1", usd(7, 50))])],
+            ],
+            "1050.00",
+        ),
+        (
+            "after a project and its programme in one file, the project first",
+            vec![vec![
+                activity("XB-P3-C", Some("XB-P3"), &[("1", usd(3, 0))]),
+                activity("XB-P3", None, &[("1", usd(200, 0))]),
+            ]],
+            "1250.00",
+        ),
+        (
+            "after the first programme again with a revised budget, which replaces the original",
+            vec![vec![activity(
+                "XB-P1",
+                None,
+                &[("1", usd(1000, 0)), ("2", usd(1200, 50))],
+            )]],
+            "1450.50",
+        ),
+        (
+            "after its project again, its parent now one that is not stored: it counts again",
+            vec![vec![activity(
+                "XB-P1-C",
+                Some("XB-NONE"),
+                &[("1", usd(100, 0))],
+            )]],
+            "1550.50",
+        ),
+    ];
+    for (when, files, expected) in steps {
+        for file in files {
+            import(store, file).await;
+        }
+        assert_eq!(budget(when).await, expected, "{when}");
+    }
 
     // A budget in a currency without a rate is withheld, then converted by a rates import.
     import(
