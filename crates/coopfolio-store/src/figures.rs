@@ -26,8 +26,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::rollup::{
-    lock_budget_rollup, refresh_budget_facts, ActivitySelection, BudgetDelta, ContributionDelta,
-    ContributionEntry, BUDGET_FACTS_CHUNK,
+    analyze_for_budget_facts, lock_budget_rollup, refresh_budget_facts, ActivitySelection,
+    BudgetDelta, ContributionDelta, ContributionEntry, BUDGET_FACTS_CHUNK,
 };
 use crate::sql::{dispatch, Conn};
 use crate::stats::parse_decimal;
@@ -1030,6 +1030,9 @@ impl Store {
             }
             contributions.apply(Conn::from(&mut *tx)).await?;
             let budget_activities: Vec<i64> = budget_activities.into_iter().collect();
+            if budget_activities.len() > BUDGET_FACTS_CHUNK {
+                analyze_for_budget_facts(Conn::from(&mut *tx)).await?;
+            }
             let mut budget = BudgetDelta::default();
             for ids in budget_activities.chunks(BUDGET_FACTS_CHUNK) {
                 refresh_budget_facts(Conn::from(&mut *tx), ActivitySelection::Ids(ids), false, &mut budget)
