@@ -2,7 +2,11 @@
 //! transaction: sums of the agreement ledger for contributions (`contribution_rollup`), and
 //! counts of activities by the years they run for the portfolio (`portfolio_rollup`), with
 //! each activity's share recorded beside it (`activity.rollup_facts`) so that a replacement
-//! subtracts exactly what the activity added. The figures then read a few hundred rows.
+//! subtracts exactly what the activity added; and sums of the budget entries that the portfolio
+//! budget counts (`budget_rollup`), with each activity's sums beside it (`activity.budget_facts`)
+//! and whether they count (`activity.budget_counted`: no parent programme of it is stored),
+//! which an import settles for its activities and their children at commit. The figures then
+//! read a few hundred rows.
 //!
 //! The periods of the figures are whole calendar years, so a date's year is all a rollup keys
 //! on. The figure queries compare dates as text (`date >= '2022-01-01' AND date < '2024-01-01'`);
@@ -11,8 +15,8 @@
 //! reader stores ISO dates only).
 //!
 //! Writers gather their changes as deltas in memory ([`ContributionDelta`],
-//! [`PortfolioDelta`]) and apply them before they commit: one statement per rollup row touched,
-//! not per record.
+//! [`PortfolioDelta`], [`BudgetDelta`]) and apply them before they commit: one statement per
+//! rollup row touched, not per record.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
