@@ -26,7 +26,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::method_text;
-use crate::rollup::{ContributionDelta, ContributionEntry};
+use crate::rollup::{
+    analyze_for_budget_facts, lock_budget_rollup, refresh_budget_facts, ActivitySelection,
+    BudgetDelta, ContributionDelta, ContributionEntry, BUDGET_FACTS_CHUNK,
+};
 use crate::sql::{dispatch, Conn};
 use crate::stats::parse_decimal;
 use crate::{Pool, Store, StoreError};
@@ -779,8 +782,109 @@ impl Store {
     /// The budgets of the organisation's programmes and projects for a period, in US dollars:
     /// budget periods starting in it; a revised budget replaces the original of the same
     /// activity and start; a project whose parent programme is stored is left to the parent,
-    /// so that a programme and its projects are never both summed.
+    /// so that a programme and its projects are never both summed. The sums are read from the
+    /// budget rollup (migration 0013), which holds the budgets of the activities that count
+    /// with the revised budgets already in place of the originals; the budgets without a rate,
+    /// which the method note lists, are read from their own entries when there are any.
     pub async fn portfolio_budget(&self, period: Period) -> Result<Figure<Decimal>, StoreError> {
+        let operation = "computing the portfolio budget";
+        let organisation = self.setting(ORGANISATION_REF).await?;
+        let mut sql = "SELECT conversion_status, rate_source, CAST(usd AS TEXT), entries \
+             FROM budget_rollup WHERE year >= $1 AND year <= $2 AND entries <> 0"
+            .to_owned();
+        if organisation.is_some() {
+            sql.push_str(" AND organisation = $3");
+        }
+        let rows: Vec<(String, String, String, i64)> = dispatch!(&self.pool, Pool, pool => {
+            let mut query = sqlx::query_as(&sql).bind(period.first_year()).bind(period.last_year());
+            if let Some(organisation) = &organisation {
+                query = query.bind(organisation);
+            }
+            query.fetch_all(pool).await
+        })
+        .map_err(StoreError::query(operation))?;
+        let mut total = Decimal::ZERO;
+        let mut converted = 0;
+        let mut sources = BTreeSet::new();
+        let mut any_without_rate = false;
+        for (status, source, usd, entries) in rows {
+            if status == "converted" {
+                total += parse_decimal(&usd, operation)?;
+                converted += entries as u64;
+                if !source.is_empty() {
+                    sources.insert(source);
+                }
+            } else {
+                any_without_rate = true;
+            }
+        }
+        let without_rate = if any_without_rate {
+            self.budgets_without_rate(period, organisation.as_deref())
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(budget_figure(
+            period,
+            total,
+            converted,
+            sources,
+            without_rate,
+        ))
+    }
+
+    /// The budgets of a period without a rate that the figure counts, in the order of
+    /// [`sort_withheld`]: the activities that count (`budget_counted`), a revised budget in
+    /// place of the originals of its period start. They are few in a converted ledger and read
+    /// through the index of unconverted budget entries (migration 0013).
+    async fn budgets_without_rate(
+        &self,
+        period: Period,
+        organisation: Option<&str>,
+    ) -> Result<Vec<WithheldEntry>, StoreError> {
+        let mut sql = "SELECT a.iati_identifier, b.period_start, CAST(l.amount AS TEXT), l.currency \
+             FROM ledger_entry l JOIN budget b ON b.id = l.source_id JOIN activity a ON a.id = l.activity_id \
+             WHERE l.kind = 'budget' AND l.conversion_status <> 'converted' AND l.source_table = 'budget' \
+             AND l.date >= $1 AND l.date < $2 AND b.period_start >= $1 AND b.period_start < $2 \
+             AND a.budget_counted = $3 AND (b.type = '2' OR NOT EXISTS (SELECT 1 FROM budget revised \
+             WHERE revised.activity_id = b.activity_id AND revised.type = '2' \
+             AND revised.period_start = b.period_start AND revised.value IS NOT NULL))"
+            .to_owned();
+        if organisation.is_some() {
+            sql.push_str(" AND a.reporting_org_ref = $4");
+        }
+        let first_day = period.first_day();
+        let day_after = format!("{:04}-01-01", period.last_year() + 1);
+        let rows: Vec<(String, Option<String>, String, Option<String>)> =
+            dispatch!(&self.pool, Pool, pool => {
+                let mut query = sqlx::query_as(&sql).bind(&first_day).bind(&day_after).bind(true);
+                if let Some(organisation) = organisation {
+                    query = query.bind(organisation);
+                }
+                query.fetch_all(pool).await
+            })
+            .map_err(StoreError::query("listing the budgets without a rate"))?;
+        let mut without_rate: Vec<WithheldEntry> = rows
+            .into_iter()
+            .map(|(identifier, start, amount, currency)| WithheldEntry {
+                agreement: None,
+                partner: Some(identifier),
+                date: start,
+                amount,
+                currency,
+            })
+            .collect();
+        sort_withheld(&mut without_rate);
+        Ok(without_rate)
+    }
+
+    /// The same figure as [`Store::portfolio_budget`], computed by reading every budget entry
+    /// of the period with its activity's parents: the reference the rollup is tested against,
+    /// and the definition in SQL.
+    pub async fn portfolio_budget_by_scan(
+        &self,
+        period: Period,
+    ) -> Result<Figure<Decimal>, StoreError> {
         let operation = "computing the portfolio budget";
         // A budget's ledger entry is dated with its period start (both import paths), so the
         // condition on `l.date` selects the same entries as the one on `b.period_start` and
@@ -846,32 +950,14 @@ impl Store {
                 }),
             }
         }
-        let method = MethodNote {
-            basis: BUDGET_BASIS.to_owned(),
-            period: period_label(period),
-            first_day,
-            last_day: period.last_day(),
-            modalities: Vec::new(),
-            partner_groups: Vec::new(),
-            hierarchy_rule: BUDGET_HIERARCHY.to_owned(),
-            revised_budget_rule: BUDGET_REVISED.to_owned(),
-            conversion: ConversionNote {
-                rule: CONVERSION_RULE.to_owned(),
-                sources: sources.into_iter().collect(),
-                entries_converted: converted,
-                entries_without_rate: without_rate.len() as u64,
-            },
-            withheld: Withheld {
-                note: method_text::WITHHELD_BUDGETS
-                    .say(&[("rates", &without_rate.len().to_string())]),
-                without_rate,
-                confidential_agreements: 0,
-            },
-        };
-        Ok(Figure {
-            value: total,
-            method,
-        })
+        sort_withheld(&mut without_rate);
+        Ok(budget_figure(
+            period,
+            total,
+            converted,
+            sources,
+            without_rate,
+        ))
     }
 
     /// Converts again the ledger entries stored `no_rate`, with the rates now at hand; returns
@@ -888,11 +974,12 @@ impl Store {
             Option<String>,
             Option<i64>,
             Option<i64>,
+            Option<i64>,
         );
         let rows: Vec<Row> = dispatch!(&self.pool, Pool, pool => {
             sqlx::query_as(
                 "SELECT id, CAST(amount AS TEXT), currency, date, kind, modality, partner_id, \
-                 agreement_id FROM ledger_entry WHERE conversion_status = 'no_rate'",
+                 agreement_id, activity_id FROM ledger_entry WHERE conversion_status = 'no_rate'",
             )
             .fetch_all(pool)
             .await
@@ -906,9 +993,13 @@ impl Store {
         let mut converted = 0;
         dispatch!(&self.pool, Pool, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::query(operation))?;
+            lock_budget_rollup(Conn::from(&mut *tx)).await?;
             // An agreement's entry moves from the rollup's unconverted row to a converted one.
             let mut contributions = ContributionDelta::default();
-            for (id, amount, currency, date, kind, modality, partner_id, agreement_id) in &rows {
+            // An activity's budget entry changes the activity's budget facts, computed again
+            // below from its entries once they are all converted.
+            let mut budget_activities = BTreeSet::new();
+            for (id, amount, currency, date, kind, modality, partner_id, agreement_id, activity_id) in &rows {
                 let amount = parse_decimal(amount, operation)?;
                 let (Some(currency), Some(date)) = (currency, date) else { continue };
                 if let coopfolio_core::rates::Conversion::Converted { usd, rate, rate_period, source, .. } =
@@ -924,6 +1015,9 @@ impl Store {
                         .await
                         .map_err(StoreError::query(operation))?;
                     converted += 1;
+                    if let (Some(activity_id), "budget") = (activity_id, kind.as_str()) {
+                        budget_activities.insert(*activity_id);
+                    }
                     if let (Some(partner_id), Some(_)) = (partner_id, agreement_id) {
                         let entry = |conversion_status, rate_source, usd| ContributionEntry {
                             kind,
@@ -940,6 +1034,16 @@ impl Store {
                 }
             }
             contributions.apply(Conn::from(&mut *tx)).await?;
+            let budget_activities: Vec<i64> = budget_activities.into_iter().collect();
+            if budget_activities.len() > BUDGET_FACTS_CHUNK {
+                analyze_for_budget_facts(Conn::from(&mut *tx)).await?;
+            }
+            let mut budget = BudgetDelta::default();
+            for ids in budget_activities.chunks(BUDGET_FACTS_CHUNK) {
+                refresh_budget_facts(Conn::from(&mut *tx), ActivitySelection::Ids(ids), false, &mut budget)
+                    .await?;
+            }
+            budget.apply(Conn::from(&mut *tx)).await?;
             tx.commit().await.map_err(StoreError::query(operation))
         })?;
         Ok(converted)
@@ -1040,6 +1144,54 @@ struct IndexedPartner {
     names: Names,
     group: String,
     rollup_code: Option<String>,
+}
+
+/// The portfolio budget with its method note, however it was summed.
+fn budget_figure(
+    period: Period,
+    total: Decimal,
+    converted: u64,
+    sources: BTreeSet<String>,
+    without_rate: Vec<WithheldEntry>,
+) -> Figure<Decimal> {
+    let method = MethodNote {
+        basis: BUDGET_BASIS.to_owned(),
+        period: period_label(period),
+        first_day: period.first_day(),
+        last_day: period.last_day(),
+        modalities: Vec::new(),
+        partner_groups: Vec::new(),
+        hierarchy_rule: BUDGET_HIERARCHY.to_owned(),
+        revised_budget_rule: BUDGET_REVISED.to_owned(),
+        conversion: ConversionNote {
+            rule: CONVERSION_RULE.to_owned(),
+            sources: sources.into_iter().collect(),
+            entries_converted: converted,
+            entries_without_rate: without_rate.len() as u64,
+        },
+        withheld: Withheld {
+            note: method_text::WITHHELD_BUDGETS.say(&[("rates", &without_rate.len().to_string())]),
+            without_rate,
+            confidential_agreements: 0,
+        },
+    };
+    Figure {
+        value: total,
+        method,
+    }
+}
+
+/// Puts budgets left out for want of a rate in one order, by activity, date, amount and
+/// currency, whichever query found them.
+fn sort_withheld(without_rate: &mut [WithheldEntry]) {
+    without_rate.sort_by(|left, right| {
+        (&left.partner, &left.date, &left.amount, &left.currency).cmp(&(
+            &right.partner,
+            &right.date,
+            &right.amount,
+            &right.currency,
+        ))
+    });
 }
 
 /// "2022-23" for a biennium, "2022" for a year.

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use coopfolio_iati::model::{Activity, Narrative, Organisation, OrganisationRef, Value};
 use coopfolio_iati::{Diagnostic, Severity};
 
-use crate::rollup::{ActivityFacts, PortfolioDelta};
+use crate::rollup::{lock_budget_rollup, ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta};
 use crate::runs::{signed, unsigned};
 use crate::sql::{self, dispatch, Conn, Param, Rows, StatementCache, Tx};
 use crate::sqlite_import::{CommitCounts, Message, SqliteWriter};
@@ -90,6 +90,9 @@ enum Writer {
         statements: StatementCache,
         /// What the file's activities change in the portfolio rollup, applied at commit.
         portfolio: PortfolioDelta,
+        /// What the activities the file replaced took out of the budget rollup; the rest is
+        /// settled at commit ([`BudgetDelta::settle_and_apply`]).
+        budget: BudgetDelta,
     },
     /// The rusqlite thread writing a SQLite database file. Dropping it closes its channel,
     /// and the thread rolls back.
@@ -161,6 +164,7 @@ impl Store {
                     tx,
                     statements,
                     portfolio: PortfolioDelta::default(),
+                    budget: BudgetDelta::default(),
                 },
                 import_run_id,
             )
@@ -243,7 +247,7 @@ impl ImportSession {
         self.flush_organisations().await?;
         self.flush_diagnostics().await?;
         let import_run_id = self.import_run_id;
-        let (mut tx, portfolio) = match self.writer {
+        let (mut tx, portfolio, budget) = match self.writer {
             Writer::Sqlite(writer) => {
                 let counts = CommitCounts {
                     activities_skipped,
@@ -254,7 +258,12 @@ impl ImportSession {
                 tracing::debug!(?summary, file = %self.file, "import committed");
                 return Ok(summary);
             }
-            Writer::Sqlx { tx, portfolio, .. } => (tx, portfolio),
+            Writer::Sqlx {
+                tx,
+                portfolio,
+                budget,
+                ..
+            } => (tx, portfolio, budget),
         };
         let mut conn = tx.conn();
         portfolio.apply(conn.reborrow()).await?;
@@ -283,6 +292,10 @@ impl ImportSession {
                 .await
         })
         .map_err(StoreError::query(operation))?;
+        // Last before the commit, as it takes the budget rollup's lock on PostgreSQL.
+        budget
+            .settle_and_apply(conn.reborrow(), import_run_id)
+            .await?;
         let summary = ImportRunSummary {
             import_run_id,
             activities: unsigned(counts.0),
@@ -372,11 +385,12 @@ impl ImportSession {
                 tx,
                 statements,
                 portfolio,
+                budget,
             } => {
                 self.activities_replaced += write_activities(
                     tx.conn(),
                     statements,
-                    portfolio,
+                    (portfolio, budget),
                     self.import_run_id,
                     activities,
                 )
@@ -424,11 +438,14 @@ impl ImportSession {
 async fn write_activities(
     mut conn: Conn<'_>,
     statements: &mut StatementCache,
-    portfolio: &mut PortfolioDelta,
+    (portfolio, budget): (&mut PortfolioDelta, &mut BudgetDelta),
     import_run_id: i64,
     mut activities: Vec<Activity>,
 ) -> Result<u64, StoreError> {
     let backend = conn.backend();
+    // Whether an activity's budgets count depends on other activities (its parents), which
+    // a concurrent import may be writing; see `rollup.rs`.
+    lock_budget_rollup(conn.reborrow()).await?;
 
     let identifiers: Vec<String> = activities
         .iter()
@@ -436,8 +453,13 @@ async fn write_activities(
         .collect();
     let (replaced, replaced_facts) =
         delete_existing_activities(conn.reborrow(), &identifiers).await?;
-    for facts in replaced_facts.iter().flatten() {
-        portfolio.subtract(&ActivityFacts::from_json(facts, "replacing activities")?);
+    for (facts, budget_facts, budget_counted) in &replaced_facts {
+        if let Some(facts) = facts {
+            portfolio.subtract(&ActivityFacts::from_json(facts, "replacing activities")?);
+        }
+        if *budget_counted {
+            budget.stored(budget_facts.as_deref(), -1, "replacing activities")?;
+        }
     }
     let mut hand_set = hand_set_areas(conn.reborrow(), &identifiers).await?;
 
@@ -454,6 +476,8 @@ async fn write_activities(
             hand_set.remove(&activity.identifier).unwrap_or_default(),
         );
         portfolio.add(&facts);
+        // The budgets join the rollup at commit, once the parent rule is settled.
+        let budget_facts = BudgetFacts::of_activity(activity);
         let (reporting_org_ref, reporting_org_type, reporting_org_name) =
             organisation_ref_params(activity.reporting_org.take(), &mut organisation_refs);
         activity_rows.push_row([
@@ -477,6 +501,7 @@ async fn write_activities(
             Param::Boolean(Some(activity.faults > 0)),
             Param::Integer(Some(import_run_id)),
             Param::text(facts.to_json()),
+            Param::Text(budget_facts.as_ref().map(BudgetFacts::to_json)),
         ]);
     }
     let activity_statements = sql::plan(
@@ -669,26 +694,33 @@ async fn hand_set_areas(
     Ok(areas)
 }
 
+/// What a replaced activity had added to the rollups: its portfolio facts, its budget facts and
+/// whether those counted.
+type ReplacedFacts = (Option<String>, Option<String>, bool);
+
 /// Deletes the stored activities that the batch replaces, with all their children and ledger
-/// entries, and returns how many there were and what each had added to the portfolio rollup.
+/// entries, and returns how many there were and what each had added to the portfolio rollup and
+/// to the budget rollup (its budget facts, and whether they counted).
 /// Most batches replace nothing, which the SELECT finds out cheaply through the unique index.
 async fn delete_existing_activities(
     mut conn: Conn<'_>,
     identifiers: &[String],
-) -> Result<(u64, Vec<Option<String>>), StoreError> {
+) -> Result<(u64, Vec<ReplacedFacts>), StoreError> {
     let operation = "replacing activities imported before";
     let sql = format!(
-        "SELECT id, rollup_facts FROM activity WHERE iati_identifier IN ({})",
+        "SELECT id, rollup_facts, budget_facts, budget_counted FROM activity \
+         WHERE iati_identifier IN ({})",
         sql::placeholders(conn.backend(), identifiers.len())
     );
-    let existing: Vec<(i64, Option<String>)> = dispatch!(conn.reborrow(), Conn, connection => {
-        let mut query = sqlx::query_as(&sql);
-        for identifier in identifiers {
-            query = query.bind(identifier.as_str());
-        }
-        query.fetch_all(&mut *connection).await
-    })
-    .map_err(StoreError::query(operation))?;
+    let existing: Vec<(i64, Option<String>, Option<String>, bool)> =
+        dispatch!(conn.reborrow(), Conn, connection => {
+            let mut query = sqlx::query_as(&sql);
+            for identifier in identifiers {
+                query = query.bind(identifier.as_str());
+            }
+            query.fetch_all(&mut *connection).await
+        })
+        .map_err(StoreError::query(operation))?;
     if existing.is_empty() {
         return Ok((0, Vec::new()));
     }
@@ -698,7 +730,7 @@ async fn delete_existing_activities(
     );
     dispatch!(conn, Conn, connection => {
         let mut query = sqlx::query(&sql);
-        for (id, _) in &existing {
+        for (id, ..) in &existing {
             query = query.bind(*id);
         }
         query.execute(&mut *connection).await.map(|done| done.rows_affected())
@@ -706,7 +738,10 @@ async fn delete_existing_activities(
     .map_err(StoreError::query(operation))?;
     Ok((
         existing.len() as u64,
-        existing.into_iter().map(|(_, facts)| facts).collect(),
+        existing
+            .into_iter()
+            .map(|(_, facts, budget_facts, budget_counted)| (facts, budget_facts, budget_counted))
+            .collect(),
     ))
 }
 
@@ -866,6 +901,7 @@ pub(crate) const ACTIVITY_COLUMNS: &[&str] = &[
     "flagged",
     "import_run_id",
     "rollup_facts",
+    "budget_facts",
 ];
 
 pub(crate) const ORGANISATION_COLUMNS: &[&str] = &[

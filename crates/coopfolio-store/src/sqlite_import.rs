@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use coopfolio_iati::model::{Activity, Narrative, Organisation, Value};
 use coopfolio_iati::Diagnostic;
-use rusqlite::{named_params, params, Connection, OpenFlags, Statement};
+use rusqlite::{named_params, params, Connection, OpenFlags, OptionalExtension, Statement};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::import::{
@@ -42,7 +42,10 @@ use crate::import::{
     RECIPIENT_COUNTRY_COLUMNS, RECIPIENT_REGION_COLUMNS, RELATED_ACTIVITY_COLUMNS, SECTOR_COLUMNS,
     TRANSACTION_COLUMNS,
 };
-use crate::rollup::{ActivityFacts, PortfolioDelta, PORTFOLIO_UPSERT};
+use crate::rollup::{
+    ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta, BUDGET_COUNTED_SQL, BUDGET_SUMS,
+    PORTFOLIO_UPSERT,
+};
 use crate::runs::{signed, unsigned};
 use crate::StoreError;
 
@@ -361,6 +364,7 @@ fn write_file(
     writer.import_run_id = import_run_id;
     writer.activities_replaced = 0;
     writer.portfolio = PortfolioDelta::default();
+    writer.budget_rollup = BudgetDelta::default();
     // Policy areas set by hand are looked up per activity only when any are stored; most
     // databases are imported into before staff set any.
     writer.hand_set_areas_stored = match connection.query_row(
@@ -450,6 +454,9 @@ struct Writer<'c> {
     activities_replaced: u64,
     /// What the file's activities change in the portfolio rollup, applied at commit.
     portfolio: PortfolioDelta,
+    /// What the activities the file replaced took out of the budget rollup; the rest is
+    /// settled at commit.
+    budget_rollup: BudgetDelta,
     /// Whether any policy area set by hand is stored, read when the file begins.
     hand_set_areas_stored: bool,
     hand_set_areas: Statement<'c>,
@@ -483,15 +490,17 @@ impl<'c> Writer<'c> {
             import_run_id: 0,
             activities_replaced: 0,
             portfolio: PortfolioDelta::default(),
+            budget_rollup: BudgetDelta::default(),
             hand_set_areas_stored: false,
             hand_set_areas: connection.prepare(
                 "SELECT policy_area FROM activity_policy_area WHERE activity_identifier = ?1",
             )?,
             portfolio_upsert: connection.prepare(PORTFOLIO_UPSERT)?,
             // Children and ledger entries go with the activity by ON DELETE CASCADE; what the
-            // activity added to the portfolio rollup comes back, to be subtracted.
+            // activity added to the portfolio and budget rollups comes back, to be subtracted.
             delete_activity: connection.prepare(
-                "DELETE FROM activity WHERE iati_identifier = ?1 RETURNING rollup_facts",
+                "DELETE FROM activity WHERE iati_identifier = ?1 \
+                 RETURNING rollup_facts, budget_facts, budget_counted",
             )?,
             activity: insert("activity", ACTIVITY_COLUMNS, "")?,
             activity_xml: insert("activity_xml", ACTIVITY_XML_COLUMNS, "")?,
@@ -562,6 +571,14 @@ impl<'c> Writer<'c> {
                     )?;
                     self.portfolio.subtract(&facts);
                 }
+                if row.get::<_, bool>(2)? {
+                    let facts: Option<String> = row.get(1)?;
+                    self.budget_rollup
+                        .stored(facts.as_deref(), -1, "replacing an activity")
+                        .map_err(|error| {
+                            rusqlite::Error::ToSqlConversionFailure(Box::new(error))
+                        })?;
+                }
             }
             drop(deleted);
             let hand_set = if self.hand_set_areas_stored {
@@ -575,6 +592,8 @@ impl<'c> Writer<'c> {
             let end_date = first_date(activity, &["4", "3"]);
             let facts = ActivityFacts::of(activity, start_date, end_date, hand_set);
             self.portfolio.add(&facts);
+            // The budgets join the rollup at commit, once the parent rule is settled.
+            let budget_facts = BudgetFacts::of_activity(activity);
             let reporting_org = activity.reporting_org.as_ref();
             self.activity.execute(params![
                 activity.identifier,
@@ -597,6 +616,7 @@ impl<'c> Writer<'c> {
                 activity.faults > 0,
                 self.import_run_id,
                 facts.to_json(),
+                budget_facts.as_ref().map(BudgetFacts::to_json),
             ])?;
             let activity_id = connection.last_insert_rowid();
             self.children(connection, activity_id, activity, &mut organisation_refs)?;
@@ -936,6 +956,7 @@ impl<'c> Writer<'c> {
                 ])
                 .map_err(StoreError::sqlite("updating the portfolio rollup"))?;
         }
+        self.settle_budgets(connection)?;
         // The file's titles and descriptions join the search index in the same transaction,
         // with one statement for the whole file rather than one per activity.
         connection
@@ -971,6 +992,67 @@ impl<'c> Writer<'c> {
             diagnostics: counts.diagnostics,
             activities_replaced,
         })
+    }
+}
+
+impl Writer<'_> {
+    /// Settles the parent rule for the file's activities and applies the budget rollup's
+    /// changes, as `BudgetDelta::settle_and_apply` does on the sqlx path; SQLite's sums are
+    /// read and added in Rust under the write lock this transaction holds.
+    fn settle_budgets(&mut self, connection: &Connection) -> Result<(), StoreError> {
+        let operation = "counting the budgets of imported activities";
+        let mut flip = connection
+            .prepare_cached(BUDGET_COUNTED_SQL)
+            .map_err(StoreError::sqlite(operation))?;
+        let mut rows = flip
+            .query(named_params! {"$1": self.import_run_id})
+            .map_err(StoreError::sqlite(operation))?;
+        while let Some(row) = rows.next().map_err(StoreError::sqlite(operation))? {
+            let facts: Option<String> = row.get(0).map_err(StoreError::sqlite(operation))?;
+            let counted: bool = row.get(1).map_err(StoreError::sqlite(operation))?;
+            self.budget_rollup
+                .stored(facts.as_deref(), if counted { 1 } else { -1 }, operation)?;
+        }
+        drop(rows);
+        let operation = "updating the budget rollup";
+        let mut read = connection
+            .prepare_cached(&BUDGET_SUMS.read_sql())
+            .map_err(StoreError::sqlite(operation))?;
+        let mut upsert = connection
+            .prepare_cached(&BUDGET_SUMS.upsert_sql(crate::Backend::Sqlite))
+            .map_err(StoreError::sqlite(operation))?;
+        for (key, usd, entries) in self.budget_rollup.take() {
+            let row = named_params! {
+                "$1": key.year,
+                "$2": key.organisation,
+                "$3": key.conversion_status,
+                "$4": key.rate_source,
+                "$5": key.usd_scale,
+            };
+            let stored: Option<(String, i64)> = read
+                .query_row(row, |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+                .map_err(StoreError::sqlite(operation))?;
+            let (usd, entries) = match stored {
+                Some((stored, count)) => (
+                    crate::stats::parse_decimal(&stored, operation)? + usd,
+                    count + entries,
+                ),
+                None => (usd, entries),
+            };
+            upsert
+                .execute(named_params! {
+                    "$1": key.year,
+                    "$2": key.organisation,
+                    "$3": key.conversion_status,
+                    "$4": key.rate_source,
+                    "$5": key.usd_scale,
+                    "$6": usd.to_string(),
+                    "$7": entries,
+                })
+                .map_err(StoreError::sqlite(operation))?;
+        }
+        Ok(())
     }
 }
 

@@ -2,8 +2,9 @@
 //! record: on the demo workspace, after the real sample is imported again (a re-import
 //! replaces its activities), after an activity changes its years, countries and sectors, after
 //! policy areas are set by hand, after agreements change (and one is edited as the staff
-//! workspace edits it), and after a rebuild from the
-//! records. Every figure must be the same, to the decimal string, on SQLite and PostgreSQL.
+//! workspace edits it), after programmes and projects arrive in either order, a budget is
+//! revised and budgets wait for a rate, and after a rebuild from the records. Every figure must
+//! be the same, to the decimal string, on SQLite and PostgreSQL.
 
 use std::sync::Arc;
 
@@ -13,8 +14,11 @@ use coopfolio_core::partnership::AgreementStatus;
 use coopfolio_core::period::Period;
 use coopfolio_core::policy_area::PolicyArea;
 use coopfolio_demo::DemoOptions;
-use coopfolio_iati::model::{ActivityDate, RecipientCountry};
-use coopfolio_store::figures::Basis;
+use coopfolio_iati::model::{
+    Activity, ActivityDate, Budget, RecipientCountry, RelatedActivity, Value,
+};
+use coopfolio_store::figures::{Basis, Figure};
+use coopfolio_store::rates::StoredRate;
 use coopfolio_store::records::SaveMode;
 use coopfolio_store::{PartnershipRecords, Store};
 use rust_decimal::Decimal;
@@ -215,9 +219,16 @@ fn rollups_give_the_reference_figures(database: TestDatabase) {
         );
         assert_rollups_match(&store, "after an agreement was edited in the workspace").await;
 
+        budgets_follow_parents_revisions_and_rates(&store, &workspace.activities[0]).await;
+
         // Built again from the records, the rollups are what the writers kept.
         let kept = figures_json(&store).await;
         store.rebuild_rollups().await.expect("rebuilding");
+        assert_eq!(figures_json(&store).await, kept);
+        store
+            .rebuild_budget_rollup()
+            .await
+            .expect("rebuilding the budget rollup");
         assert_eq!(figures_json(&store).await, kept);
         store.close().await;
     });
@@ -244,6 +255,9 @@ async fn assert_rollups_match(store: &Store, when: &str) {
         let reference = store.portfolio_by_scan(period).await.unwrap();
         assert_eq!(rollup, reference, "portfolio of {period} {when}");
     }
+    for period in PERIODS.into_iter().chain([BUDGET_YEAR]) {
+        assert_budget_matches(store, period, when).await;
+    }
     let approved = store
         .contributions(Period::Biennium(2022), Basis::Approved)
         .await
@@ -251,8 +265,197 @@ async fn assert_rollups_match(store: &Store, when: &str) {
     assert!(approved.value.total_usd > Decimal::ZERO);
 }
 
+/// The portfolio budget of a period from the rollup and from the reference query: the same
+/// decimal string and the same method note; returns it.
+async fn assert_budget_matches(store: &Store, period: Period, when: &str) -> Figure<Decimal> {
+    let rollup = store.portfolio_budget(period).await.unwrap();
+    let reference = store.portfolio_budget_by_scan(period).await.unwrap();
+    assert_eq!(
+        rollup.value.to_string(),
+        reference.value.to_string(),
+        "budget of {period} {when}"
+    );
+    assert_eq!(rollup, reference, "budget of {period} {when}");
+    rollup
+}
+
+/// A year no demo budget reaches, so that its budget is exactly what the steps below store.
+const BUDGET_YEAR: Period = Period::Year(2041);
+
+/// A programme (`parent` None) or project of the organisation with budgets in [`BUDGET_YEAR`]:
+/// `(type, amount, currency)` each, for the period starting 2041-01-01.
+fn budgeted(
+    template: &Activity,
+    identifier: &str,
+    parent: Option<&str>,
+    budgets: &[(&str, Decimal, &str)],
+) -> Activity {
+    let mut activity = template.clone();
+    activity.identifier = identifier.to_owned();
+    activity.transactions.clear();
+    activity.related_activities = parent
+        .map(|parent| RelatedActivity {
+            identifier: parent.to_owned(),
+            kind: Some("1".to_owned()),
+        })
+        .into_iter()
+        .collect();
+    activity.budgets = budgets
+        .iter()
+        .map(|(kind, amount, currency)| Budget {
+            kind: Some((*kind).to_owned()),
+            status: Some("1".to_owned()),
+            period_start: Some("2041-01-01".to_owned()),
+            period_end: Some("2041-12-31".to_owned()),
+            value: Some(Value {
+                amount: *amount,
+                currency: Some((*currency).to_owned()),
+                value_date: Some("2041-01-01".to_owned()),
+            }),
+        })
+        .collect();
+    activity
+}
+
+/// Imports activities as one file.
+async fn import(store: &Store, activities: Vec<Activity>) {
+    let mut session = store.begin_import("budgets.xml", 1).await.unwrap();
+    for activity in activities {
+        session.add_activity(activity).await.unwrap();
+    }
+    session.commit(0).await.unwrap();
+}
+
+/// The budget of [`BUDGET_YEAR`] as programmes and projects arrive, in separate files and in
+/// one, parents first and children first; as a programme's budget is revised; and as budgets
+/// in a currency without a rate wait for one and are converted by a rates import.
+async fn budgets_follow_parents_revisions_and_rates(store: &Store, template: &Activity) {
+    let usd = |units: i64, cents: i64| Decimal::new(units * 100 + cents, 2);
+    let activity = |identifier: &str, parent: Option<&str>, budgets: &[(&str, Decimal)]| {
+        let budgets: Vec<(&str, Decimal, &str)> = budgets
+            .iter()
+            .map(|(kind, amount)| (*kind, *amount, "USD"))
+            .collect();
+        budgeted(template, identifier, parent, &budgets)
+    };
+    let budget = |when: &'static str| async move {
+        assert_budget_matches(store, BUDGET_YEAR, when)
+            .await
+            .value
+            .to_string()
+    };
+    assert_eq!(budget("before any budget of the year").await, "0");
+
+    // Each step imports its files in turn; the year's budget is then as given.
+    let steps = [
+        (
+            "with a project whose programme is not stored: it counts",
+            vec![vec![activity(
+                "XB-P1-C",
+                Some("XB-P1"),
+                &[("1", usd(100, 0))],
+            )]],
+            "100.00",
+        ),
+        (
+            "after its programme arrived: the programme counts instead",
+            vec![vec![activity("XB-P1", None, &[("1", usd(1000, 0))])]],
+            "1000.00",
+        ),
+        (
+            "after a programme, then its project: the project never counts",
+            vec![
+                vec![activity("XB-P2", None, &[("1", usd(50, 0))])],
+                vec![activity("XB-P2-C", Some("XB-P2"), &[("1", usd(7, 50))])],
+            ],
+            "1050.00",
+        ),
+        (
+            "after a project and its programme in one file, the project first",
+            vec![vec![
+                activity("XB-P3-C", Some("XB-P3"), &[("1", usd(3, 0))]),
+                activity("XB-P3", None, &[("1", usd(200, 0))]),
+            ]],
+            "1250.00",
+        ),
+        (
+            "after the first programme again with a revised budget, which replaces the original",
+            vec![vec![activity(
+                "XB-P1",
+                None,
+                &[("1", usd(1000, 0)), ("2", usd(1200, 50))],
+            )]],
+            "1450.50",
+        ),
+        (
+            "after its project again, its parent now one that is not stored: it counts again",
+            vec![vec![activity(
+                "XB-P1-C",
+                Some("XB-NONE"),
+                &[("1", usd(100, 0))],
+            )]],
+            "1550.50",
+        ),
+    ];
+    for (when, files, expected) in steps {
+        for file in files {
+            import(store, file).await;
+        }
+        assert_eq!(budget(when).await, expected, "{when}");
+    }
+
+    // A budget in a currency without a rate is withheld, then converted by a rates import.
+    import(
+        store,
+        vec![budgeted(
+            template,
+            "XB-X",
+            None,
+            &[("1", usd(999, 0), "XTS")],
+        )],
+    )
+    .await;
+    let withheld = assert_budget_matches(store, BUDGET_YEAR, "with a budget without a rate").await;
+    assert_eq!(withheld.value.to_string(), "1550.50");
+    assert_eq!(withheld.method.conversion.entries_without_rate, 1);
+    assert_eq!(
+        withheld.method.withheld.without_rate[0].partner.as_deref(),
+        Some("XB-X")
+    );
+    store
+        .import_rates(&[StoredRate {
+            currency: "XTS".to_owned(),
+            period: "2041-01".to_owned(),
+            units_per_usd: Decimal::from(2),
+            source: "test".to_owned(),
+        }])
+        .await
+        .expect("importing a rate");
+    let converted = assert_budget_matches(store, BUDGET_YEAR, "after the rate arrived").await;
+    assert_eq!(converted.value.to_string(), "2050.00");
+    assert_eq!(converted.method.conversion.entries_without_rate, 0);
+    assert!(
+        converted
+            .method
+            .conversion
+            .sources
+            .iter()
+            .any(|source| source.contains("test")),
+        "{:?}",
+        converted.method.conversion.sources
+    );
+    assert_rollups_match(store, "after budgets changed").await;
+}
+
 async fn figures_json(store: &Store) -> Vec<serde_json::Value> {
     let mut figures = Vec::new();
+    for period in PERIODS.into_iter().chain([BUDGET_YEAR]) {
+        let figure = store.portfolio_budget(period).await.unwrap();
+        figures.push(serde_json::json!({
+            "value": figure.value.to_string(),
+            "method": figure.method,
+        }));
+    }
     for period in PERIODS {
         for basis in [Basis::Approved, Basis::Received] {
             let figure = store.contributions(period, basis).await.unwrap();
