@@ -42,6 +42,7 @@ pub mod search;
 mod sql;
 mod sqlite_import;
 pub mod staff;
+pub mod staff_projects;
 mod stats;
 
 use std::path::PathBuf;

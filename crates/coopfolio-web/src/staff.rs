@@ -116,6 +116,10 @@ pub const STAFF_ROUTES: &[RouteInfo] = &[
     staff("GET", "/staff/partnerships/{partnership}", Role::Viewer),
     staff("POST", "/staff/partnerships/{partnership}", Role::Officer),
     staff("GET", "/staff/projects", Role::Viewer),
+    staff("GET", "/staff/projects/new", Role::Officer),
+    staff("POST", "/staff/projects/new", Role::Officer),
+    staff("GET", "/staff/projects/{project}/edit", Role::Officer),
+    staff("POST", "/staff/projects/{project}/edit", Role::Officer),
     staff("GET", "/staff/projects/{project}", Role::Viewer),
     staff("POST", "/staff/projects/{project}", Role::Officer),
 ];
@@ -168,6 +172,10 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", "/staff/partnerships/{partnership}") => get(records::partnerships::show),
         ("POST", "/staff/partnerships/{partnership}") => post(records::partnerships::update),
         ("GET", "/staff/projects") => get(records::projects::list),
+        ("GET", "/staff/projects/new") => get(records::project_form::new_form),
+        ("POST", "/staff/projects/new") => post(records::project_form::create),
+        ("GET", "/staff/projects/{project}/edit") => get(records::project_form::edit_form),
+        ("POST", "/staff/projects/{project}/edit") => post(records::project_form::edit),
         ("GET", "/staff/projects/{project}") => get(records::projects::show),
         ("POST", "/staff/projects/{project}") => post(records::projects::update),
         // The table and this match are side by side; a route in one and not the other is a

@@ -12,5 +12,6 @@ mod search;
 mod session;
 mod staff;
 mod staff_ops;
+mod staff_projects;
 mod story;
 mod support;

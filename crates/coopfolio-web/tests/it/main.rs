@@ -25,6 +25,7 @@ mod page_cache;
 mod security;
 mod staff;
 mod staff_ops;
+mod staff_projects;
 mod staff_records;
 
 use std::path::PathBuf;

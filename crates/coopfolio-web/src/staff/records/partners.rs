@@ -10,7 +10,8 @@ use coopfolio_core::codelists::Codelists;
 use coopfolio_core::partner_group::PartnerGroup;
 use coopfolio_core::partnership::Partner;
 use coopfolio_core::reference::Names;
-use coopfolio_store::records::{PartnerFilter, SaveMode, StaffPartner};
+use coopfolio_core::rollup::Rollups;
+use coopfolio_store::records::{PartnerFilter, RollupChoice, SaveMode, StaffPartner};
 use coopfolio_store::staff::Role;
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +102,8 @@ struct FormPage {
     groups: Vec<Choice>,
     countries: Vec<Choice>,
     organisation_types: Vec<Choice>,
+    /// The contributors a partner may be counted as, for the roll-up set by hand.
+    rollups: Vec<Choice>,
     derived: Option<Derived>,
 }
 
@@ -110,8 +113,12 @@ struct Derived {
     group: &'static str,
     rule: String,
     rollup: Option<String>,
+    rollup_by_hand: bool,
     synthetic: bool,
 }
+
+/// The roll-up field's value for "counts as itself"; the empty value leaves it to the rules.
+const ROLLUP_ITSELF: &str = "self";
 
 pub async fn new_form(user: StaffUser, lang: Lang) -> Result<Response, WebError> {
     render_form(&user, lang, None, FormView::default(), None)
@@ -133,7 +140,15 @@ pub async fn show(
     Path(key): Path<String>,
 ) -> Result<Response, WebError> {
     let stored = stored(&state, &key).await?;
-    let form = FormView::from_values(values_of(&stored.partner));
+    let mut form = FormView::from_values(values_of(&stored.partner));
+    form.set(
+        "rollup_override",
+        match stored.rollup_override.as_deref() {
+            None => "",
+            Some("") => ROLLUP_ITSELF,
+            Some(code) => code,
+        },
+    );
     render_form(&user, lang, Some(&key), form, Some(&stored))
 }
 
@@ -197,6 +212,15 @@ async fn save(
     }
     let country = checker.country("country");
     let group_override: Option<PartnerGroup> = checker.code("group_override", false);
+    let rollup = match form.get("rollup_override").trim() {
+        "" => RollupChoice::ByRule,
+        ROLLUP_ITSELF => RollupChoice::Itself,
+        code if Rollups::bundled().target(code).is_some() => RollupChoice::Into(code.to_owned()),
+        _ => {
+            checker.fail("rollup_override", "records_error_choice");
+            RollupChoice::Keep
+        }
+    };
     let mut errors = checker.errors;
     if errors.is_empty() {
         // A name not yet translated is shown in English rather than left blank.
@@ -228,7 +252,7 @@ async fn save(
         };
         match state
             .store
-            .save_staff_partner(&partner, mode, user.email())
+            .save_staff_partner_with_rollup(&partner, &rollup, mode, user.email())
             .await
         {
             Ok(()) => {
@@ -275,10 +299,27 @@ fn render_form(
         groups: group_choices(code),
         countries: country_choices(code),
         organisation_types,
+        rollups: std::iter::once(Choice::new(
+            ROLLUP_ITSELF,
+            catalog(lang).get("records_rollup_none"),
+        ))
+        .chain(
+            Rollups::bundled()
+                .targets()
+                .iter()
+                .map(|target| Choice::new(target.code.clone(), target.name(code))),
+        )
+        .collect(),
         derived: stored.map(|stored| Derived {
             group: group_label(&stored.partner_group, code),
             rule: stored.group_rule.clone(),
-            rollup: stored.rollup_code.clone(),
+            rollup: stored.rollup_code.as_deref().map(|rollup| {
+                Rollups::bundled()
+                    .target(rollup)
+                    .map_or(rollup, |target| target.name(code))
+                    .to_owned()
+            }),
+            rollup_by_hand: stored.rollup_override.is_some(),
             synthetic: stored.partner.synthetic,
         }),
     };
