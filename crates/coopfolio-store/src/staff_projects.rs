@@ -38,6 +38,9 @@ use crate::{clock, Pool, Store, StoreError};
 /// is not set: the same default `coopfolio export iati` uses.
 pub const DEFAULT_ORGANISATION_REF: &str = "XI-DEMO-COOPFOLIO";
 
+/// The reporting organisation's IATI OrganisationType when no stored activity gives it.
+const ORGANISATION_TYPE: &str = "40";
+
 /// How deep a chain of parent programmes is followed when looking for a loop.
 const MAX_PARENT_CHAIN: usize = 64;
 
@@ -165,7 +168,11 @@ impl Store {
                 message: format!("the identifier must start with the organisation's {prefix}-"),
             });
         }
-        let totals = self.organisation_totals_head(&prefix).await?;
+        let mut totals = self.organisation_totals_head(&prefix).await?;
+        // The IATI schema requires the reporting organisation's type. Before the organisation
+        // has any activity to take it from, it is the type of the international organisations
+        // this product serves: 40, multilateral.
+        totals.1 = totals.1.or_else(|| Some(ORGANISATION_TYPE.to_owned()));
         let mut participating_orgs = Vec::new();
         for key in &project.funders {
             let partner = self

@@ -14,3 +14,4 @@ mod schema_suite;
 mod serve;
 mod support;
 mod tokens;
+mod workspace_projects;
