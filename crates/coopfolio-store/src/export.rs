@@ -293,13 +293,16 @@ impl ActivityExport<'_> {
             }
         })
         .map_err(StoreError::query(operation))?;
+        // As in `export_by_ids`: empty kept XML (a project made in the staff workspace) is
+        // no XML, and the activity is rebuilt from the tables.
         let rows = rows
             .into_iter()
             .map(|(id, identifier, xml)| {
+                let xml = xml.map(crate::import::unpack_raw_xml).transpose()?;
                 Ok((
                     id,
                     identifier,
-                    xml.map(crate::import::unpack_raw_xml).transpose()?,
+                    xml.filter(|xml| !xml.trim_ascii().is_empty()),
                 ))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -435,7 +435,7 @@ impl ImportSession {
 
 /// Writes a batch of activities through a sqlx transaction and returns how many stored ones
 /// it replaced.
-async fn write_activities(
+pub(crate) async fn write_activities(
     mut conn: Conn<'_>,
     statements: &mut StatementCache,
     (portfolio, budget): (&mut PortfolioDelta, &mut BudgetDelta),
@@ -867,7 +867,7 @@ pub(crate) fn ledger_sql() -> &'static str {
     })
 }
 
-async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), StoreError> {
+pub(crate) async fn write_ledger(mut conn: Conn<'_>, import_run_id: i64) -> Result<(), StoreError> {
     let operation = "writing the funding ledger";
     dispatch!(conn.reborrow(), Conn, connection => {
         sqlx::query(ledger_sql())

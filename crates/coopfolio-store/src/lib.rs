@@ -45,6 +45,7 @@ mod sql;
 mod sqlite_import;
 pub mod staff;
 pub mod staff_links;
+pub mod staff_projects;
 mod stats;
 
 use std::path::PathBuf;

@@ -18,10 +18,12 @@ use coopfolio_core::rates::Conversion;
 use coopfolio_core::rollup::Rollups;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::records::{write_documents, AgreementDocument};
+use crate::records::{
+    begin_writing, set_rollup_override, write_documents, Alongside, PlannedAudit,
+};
 use crate::rollup::{ActivityFacts, ContributionDelta, ContributionEntry, PortfolioDelta};
 use crate::sql::{dispatch, Conn};
-use crate::staff::{write_audit, AuditRecord};
+use crate::staff::write_audit;
 use crate::{Backend, Pool, Store, StoreError};
 
 /// The partnership records to save; any slice may be empty. Records refer to one another by
@@ -66,16 +68,22 @@ impl Store {
         &self,
         records: PartnershipRecords<'_>,
     ) -> Result<PartnershipSummary, StoreError> {
-        self.save_audited_records(records, &[], &[]).await
+        self.save_audited_records(records, &[], &Alongside::default())
+            .await
     }
 
     /// [`Store::save_partnership_records`] with audit events written in the same transaction,
     /// the one path by which the staff workspace changes partnership records.
+    ///
+    /// Each audit event's record "before" is read inside the transaction, after the record is
+    /// locked (its row `FOR UPDATE` on PostgreSQL; on SQLite the transaction takes the
+    /// database's one write lock as it begins): of two saves of one record at once, the second
+    /// waits for the first and records the first's result as its "before".
     pub(crate) async fn save_audited_records(
         &self,
         records: PartnershipRecords<'_>,
-        audits: &[AuditRecord<'_>],
-        documents: &[(&str, &[AgreementDocument])],
+        audits: &[PlannedAudit<'_>],
+        alongside: &Alongside<'_>,
     ) -> Result<PartnershipSummary, StoreError> {
         let converter = self.converter().await?;
         let backend = self.backend();
@@ -84,7 +92,14 @@ impl Store {
         dispatch!(&self.pool, Pool, pool => {
             let operation = "saving partnership records";
             let failed = StoreError::query(operation);
-            let mut tx = pool.begin().await.map_err(StoreError::query(operation))?;
+            let mut tx = pool
+                .begin_with(begin_writing(backend))
+                .await
+                .map_err(StoreError::query(operation))?;
+            let mut audit_records = Vec::with_capacity(audits.len());
+            for plan in audits {
+                audit_records.push(plan.read(Conn::from(&mut *tx)).await?);
+            }
 
             let mut partner_ids: HashMap<String, i64> = HashMap::new();
             let upsert_partner = sql(
@@ -96,7 +111,9 @@ impl Store {
                  iati_ref = excluded.iati_ref, organisation_type = excluded.organisation_type, \
                  country = excluded.country, partner_group = excluded.partner_group, \
                  group_override = excluded.group_override, group_rule = excluded.group_rule, \
-                 rollup_code = excluded.rollup_code, synthetic = excluded.synthetic RETURNING id",
+                 rollup_code = CASE WHEN partner.rollup_override IS NULL THEN excluded.rollup_code \
+                 ELSE NULLIF(partner.rollup_override, '') END, \
+                 synthetic = excluded.synthetic RETURNING id",
             );
             for partner in records.partners {
                 let classified = classify(partner);
@@ -498,6 +515,11 @@ impl Store {
                 summary.inquiries += 1;
             }
 
+            if let Some(activity) = &alongside.activity {
+                activity
+                    .write(Conn::from(&mut *tx), &converter, &mut portfolio)
+                    .await?;
+            }
             for extras in records.project_extras {
                 sqlx::query("DELETE FROM activity_extra WHERE activity_identifier = $1")
                     .bind(&extras.activity_identifier)
@@ -553,10 +575,13 @@ impl Store {
                 }
                 summary.project_extras += 1;
             }
+            if let Some((partner_key, rollup_override)) = &alongside.rollup_override {
+                set_rollup_override(Conn::from(&mut *tx), partner_key, rollup_override.as_deref()).await?;
+            }
             contributions.apply(Conn::from(&mut *tx)).await?;
             portfolio.apply(Conn::from(&mut *tx)).await?;
-            write_documents!(tx, documents, operation)?;
-            for audit in audits {
+            write_documents!(tx, alongside.documents, operation)?;
+            for audit in &audit_records {
                 write_audit!(tx, audit, operation)?;
             }
             tx.commit().await.map_err(failed)?;

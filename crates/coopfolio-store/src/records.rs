@@ -5,26 +5,29 @@
 //! Every save goes through the same path as [`Store::save_partnership_records`], so that an
 //! agreement saved from a form writes its ledger entries and moves the rollups exactly as a
 //! loaded one does, and a re-saved agreement first takes back what it had added. The audit
-//! event (who, when, what, before and after) is written in that same transaction. The record
-//! "before" is read just ahead of the transaction: two officers saving the same record at the
-//! same instant would each see the other's edit as the state before theirs, which the log then
-//! shows plainly.
+//! event (who, when, what, before and after) is written in that same transaction, and the record
+//! "before" is read inside it once the record is locked ([`PlannedAudit`]), so that of two
+//! officers saving the same record at the same instant, the second records the first's edit as
+//! the state before its own.
 
 use std::collections::HashMap;
 
+use coopfolio_core::partner_group::PartnerGroup;
 use coopfolio_core::partnership::{
     Agreement, AgreementPartner, Earmark, EarmarkTarget, Instalment, Partner, Partnership,
     PartnershipMember, ProjectExtras, ProjectMarkers,
 };
 use coopfolio_core::reference::Names;
+use coopfolio_core::rollup::Rollups;
 use coopfolio_core::value::CurrencyCode;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::partnership::PartnershipRecords;
-use crate::sql::dispatch;
+use crate::sql::{dispatch, Conn};
 use crate::staff::AuditRecord;
-use crate::{Pool, Store, StoreError};
+use crate::staff_projects::{StaffProject, WorkspaceActivity};
+use crate::{Backend, Pool, Store, StoreError};
 
 /// A partner as the list and the form show it: the record, and the group in force with the
 /// rule that gave it.
@@ -34,6 +37,22 @@ pub struct StaffPartner {
     pub partner_group: String,
     pub group_rule: String,
     pub rollup_code: Option<String>,
+    /// The roll-up set by hand: None when the rules decide, `Some("")` when the partner counts
+    /// as itself, else the contributor code.
+    pub rollup_override: Option<String>,
+}
+
+/// A partner's roll-up as a save sets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollupChoice {
+    /// Leave what is stored.
+    Keep,
+    /// The roll-up rules decide (a roll-up set by hand is reset).
+    ByRule,
+    /// The partner counts as itself, whatever the rules say.
+    Itself,
+    /// The partner counts as this contributor (a code of the bundled roll-up targets).
+    Into(String),
 }
 
 /// Which partners to list; every filter set must match.
@@ -156,40 +175,78 @@ impl Store {
 
     /// One partner, if stored.
     pub async fn staff_partner(&self, key: &str) -> Result<Option<StaffPartner>, StoreError> {
-        let row: Option<PartnerRow> = dispatch!(&self.pool, Pool, pool => {
+        let mut connection = self.pooled("reading a partner").await?;
+        Store::read_partner(connection.conn(), key).await
+    }
+
+    /// [`Store::staff_partner`] on a given connection.
+    pub(crate) async fn read_partner(
+        conn: Conn<'_>,
+        key: &str,
+    ) -> Result<Option<StaffPartner>, StoreError> {
+        let row: Option<PartnerRow> = dispatch!(conn, Conn, connection => {
             sqlx::query_as(&format!("{PARTNER_SELECT} WHERE key = $1"))
                 .bind(key)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *connection)
                 .await
         })
         .map_err(StoreError::query("reading a partner"))?;
         Ok(row.map(staff_partner))
     }
 
-    /// Saves a partner made or changed in the workspace, with its audit event.
+    /// Saves a partner made or changed in the workspace, with its audit event; a roll-up set
+    /// by hand stays as it was.
     pub async fn save_staff_partner(
         &self,
         partner: &Partner,
         mode: SaveMode,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let before = self.staff_partner(&partner.key).await?;
-        check_mode(mode, before.is_some(), "partner", &partner.key)?;
-        let audit = AuditRecord {
-            actor,
-            entity_kind: "partner",
-            entity_key: &partner.key,
-            action: mode.action(),
-            before: before.map(|stored| json!(stored.partner)),
-            after: Some(json!(partner)),
+        self.save_staff_partner_with_rollup(partner, &RollupChoice::Keep, mode, actor)
+            .await
+    }
+
+    /// Saves a partner made or changed in the workspace with its roll-up (set by hand, or
+    /// reset to the rules), and its audit event. The roll-up in force changes in the same
+    /// transaction, so the contributor ranking reads the new one at once; the contribution
+    /// rollup is kept by partner, not by roll-up, and needs no change.
+    pub async fn save_staff_partner_with_rollup(
+        &self,
+        partner: &Partner,
+        rollup: &RollupChoice,
+        mode: SaveMode,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let rollup_override = match rollup {
+            RollupChoice::Keep => None,
+            RollupChoice::ByRule => Some(None),
+            RollupChoice::Itself => Some(Some(String::new())),
+            RollupChoice::Into(code) => {
+                if Rollups::bundled().target(code).is_none() {
+                    return Err(StoreError::Invalid {
+                        field: "rollup_override",
+                        message: format!("'{code}' is not a contributor of the roll-up rules"),
+                    });
+                }
+                Some(Some(code.clone()))
+            }
         };
+        let mut after = json!(partner);
+        if let Some(stored) = &rollup_override {
+            after["rollup_override"] = json!(stored);
+        }
+        let audit =
+            PlannedAudit::new(actor, "partner", &partner.key, Before::Partner, after).checked(mode);
         self.save_audited_records(
             PartnershipRecords {
                 partners: std::slice::from_ref(partner),
                 ..PartnershipRecords::default()
             },
             &[audit],
-            &[],
+            &Alongside {
+                rollup_override: rollup_override.map(|stored| (partner.key.as_str(), stored)),
+                ..Alongside::default()
+            },
         )
         .await
         .map(|_| ())
@@ -285,6 +342,16 @@ impl Store {
 
     /// One agreement with its shares, instalments, earmarking, documents and inquiries.
     pub async fn staff_agreement(&self, key: &str) -> Result<Option<StaffAgreement>, StoreError> {
+        let mut connection = self.pooled("reading an agreement").await?;
+        Store::read_agreement(connection.conn(), key).await
+    }
+
+    /// [`Store::staff_agreement`] on a given connection, so that a save reads it in its own
+    /// transaction.
+    pub(crate) async fn read_agreement(
+        conn: Conn<'_>,
+        key: &str,
+    ) -> Result<Option<StaffAgreement>, StoreError> {
         let operation = "reading an agreement";
         type Head = (
             i64,
@@ -302,14 +369,14 @@ impl Store {
             Option<String>,
             bool,
         );
-        dispatch!(&self.pool, Pool, pool => {
+        dispatch!(conn, Conn, connection => {
             let head: Option<Head> = sqlx::query_as(
                 "SELECT id, title_en, title_fr, title_es, modality, status, signature_date, \
                  start_date, end_date, currency, CAST(amount AS TEXT), confidential, inquiry_key, \
                  synthetic FROM agreement WHERE key = $1",
             )
             .bind(key)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let Some((id, en, fr, es, modality, status, signature_date, start_date, end_date, currency, amount, confidential, inquiry_key, synthetic)) = head else {
@@ -320,7 +387,7 @@ impl Store {
                  JOIN partner p ON p.id = s.partner_id WHERE s.agreement_id = $1 ORDER BY s.position",
             )
             .bind(id)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let instalments: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
@@ -328,7 +395,7 @@ impl Store {
                  FROM instalment WHERE agreement_id = $1 ORDER BY position",
             )
             .bind(id)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let earmarks: Vec<(String, String, String)> = sqlx::query_as(
@@ -336,21 +403,21 @@ impl Store {
                  WHERE agreement_id = $1 ORDER BY position",
             )
             .bind(id)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let documents: Vec<(String, String)> = sqlx::query_as(
                 "SELECT url, label FROM agreement_document WHERE agreement_key = $1 ORDER BY position",
             )
             .bind(key)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let inquiries: Vec<String> = sqlx::query_scalar(
                 "SELECT key FROM inquiry WHERE agreement_id = $1 ORDER BY key",
             )
             .bind(id)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let decimal = |text: &str| crate::stats::parse_decimal(text, operation);
@@ -422,28 +489,27 @@ impl Store {
         mode: SaveMode,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let before = self.staff_agreement(&agreement.key).await?;
-        check_mode(mode, before.is_some(), "agreement", &agreement.key)?;
         if let Some(inquiry_key) = &agreement.inquiry_key {
             self.check_inquiry_free(inquiry_key, &agreement.key).await?;
         }
-        let audit = AuditRecord {
+        let audit = PlannedAudit::new(
             actor,
-            entity_kind: "agreement",
-            entity_key: &agreement.key,
-            action: mode.action(),
-            before: before.map(
-                |stored| json!({ "agreement": stored.agreement, "documents": stored.documents }),
-            ),
-            after: Some(json!({ "agreement": agreement, "documents": documents })),
-        };
+            "agreement",
+            &agreement.key,
+            Before::Agreement,
+            json!({ "agreement": agreement, "documents": documents }),
+        )
+        .checked(mode);
         self.save_audited_records(
             PartnershipRecords {
                 agreements: std::slice::from_ref(agreement),
                 ..PartnershipRecords::default()
             },
             &[audit],
-            &[(agreement.key.as_str(), documents)],
+            &Alongside {
+                documents: &[(agreement.key.as_str(), documents)],
+                ..Alongside::default()
+            },
         )
         .await
         .map(|_| ())
@@ -451,13 +517,16 @@ impl Store {
     }
 
     /// Turns a won inquiry into an agreement: saves the agreement with `inquiry_key` set (the
-    /// inquiry then points back at it) and, when the inquiry names a project, the project's
-    /// extras, with audit events for the agreement and for the inquiry, in one transaction.
+    /// inquiry then points back at it), the extras of a project it earmarks and, when one is
+    /// given, a new programme or project made from the inquiry (stored as
+    /// [`Store::save_staff_project`] stores one), with audit events for each, in one
+    /// transaction.
     pub async fn agreement_from_inquiry(
         &self,
         agreement: &Agreement,
         documents: &[AgreementDocument],
         project: Option<&ProjectExtras>,
+        new_project: Option<&StaffProject>,
         actor: &str,
     ) -> Result<(), StoreError> {
         let Some(inquiry_key) = agreement.inquiry_key.as_deref() else {
@@ -485,49 +554,62 @@ impl Store {
                 message: format!("the inquiry already led to agreement {existing}"),
             });
         }
-        if self.staff_agreement(&agreement.key).await?.is_some() {
-            return Err(taken("agreement"));
-        }
         let mut audits = vec![
-            AuditRecord {
+            PlannedAudit::new(
                 actor,
-                entity_kind: "agreement",
-                entity_key: &agreement.key,
-                action: "create",
-                before: None,
-                after: Some(json!({ "agreement": agreement, "documents": documents })),
-            },
-            AuditRecord {
-                actor,
-                entity_kind: "inquiry",
-                entity_key: inquiry_key,
+                "agreement",
+                &agreement.key,
+                Before::Agreement,
+                json!({ "agreement": agreement, "documents": documents }),
+            )
+            .checked(SaveMode::Create),
+            PlannedAudit {
                 action: "link_agreement",
-                before: Some(json!({ "agreement": null })),
-                after: Some(json!({ "agreement": agreement.key })),
+                ..PlannedAudit::new(
+                    actor,
+                    "inquiry",
+                    inquiry_key,
+                    Before::Known(Some(json!({ "agreement": null }))),
+                    json!({ "agreement": agreement.key }),
+                )
             },
         ];
-        let extras_before = match project {
-            Some(extras) => Some(self.stored_extras(&extras.activity_identifier).await?),
-            None => None,
-        };
-        if let (Some(extras), Some(before)) = (project, extras_before) {
-            audits.push(AuditRecord {
-                actor,
-                entity_kind: "project",
-                entity_key: &extras.activity_identifier,
+        if let Some(extras) = project {
+            audits.push(PlannedAudit {
                 action: "edit",
-                before: before.map(|stored| json!(stored)),
-                after: Some(json!(extras)),
+                ..PlannedAudit::new(
+                    actor,
+                    "project",
+                    &extras.activity_identifier,
+                    Before::ProjectExtras,
+                    json!(extras),
+                )
             });
         }
+        let mut extras_list: Vec<ProjectExtras> = project.into_iter().cloned().collect();
+        let activity = match new_project {
+            Some(new_project) => {
+                let (activity, extras) = self
+                    .workspace_activity(new_project, SaveMode::Create, actor)
+                    .await?;
+                audits.push(new_project.planned_audit(SaveMode::Create, actor));
+                extras_list.push(extras);
+                Some(activity)
+            }
+            None => None,
+        };
         self.save_audited_records(
             PartnershipRecords {
                 agreements: std::slice::from_ref(agreement),
-                project_extras: project.map(std::slice::from_ref).unwrap_or_default(),
+                project_extras: &extras_list,
                 ..PartnershipRecords::default()
             },
             &audits,
-            &[(agreement.key.as_str(), documents)],
+            &Alongside {
+                documents: &[(agreement.key.as_str(), documents)],
+                activity,
+                ..Alongside::default()
+            },
         )
         .await
         .map(|_| ())
@@ -553,13 +635,22 @@ impl Store {
 
     /// One multi-stakeholder partnership with its policy areas and members.
     pub async fn staff_partnership(&self, key: &str) -> Result<Option<Partnership>, StoreError> {
+        let mut connection = self.pooled("reading a partnership").await?;
+        Store::read_partnership(connection.conn(), key).await
+    }
+
+    /// [`Store::staff_partnership`] on a given connection.
+    pub(crate) async fn read_partnership(
+        conn: Conn<'_>,
+        key: &str,
+    ) -> Result<Option<Partnership>, StoreError> {
         let operation = "reading a partnership";
-        dispatch!(&self.pool, Pool, pool => {
+        dispatch!(conn, Conn, connection => {
             let head: Option<(i64, String, String, String, String, bool)> = sqlx::query_as(
                 "SELECT id, name_en, name_fr, name_es, level, synthetic FROM partnership WHERE key = $1",
             )
             .bind(key)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let Some((id, en, fr, es, level, synthetic)) = head else {
@@ -569,7 +660,7 @@ impl Store {
                 "SELECT policy_area FROM partnership_policy_area WHERE partnership_id = $1 ORDER BY policy_area",
             )
             .bind(id)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let members: Vec<(String, String)> = sqlx::query_as(
@@ -577,7 +668,7 @@ impl Store {
                  WHERE m.partnership_id = $1 ORDER BY m.position",
             )
             .bind(id)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             Ok(Some(Partnership {
@@ -605,23 +696,21 @@ impl Store {
         mode: SaveMode,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let before = self.staff_partnership(&partnership.key).await?;
-        check_mode(mode, before.is_some(), "partnership", &partnership.key)?;
-        let audit = AuditRecord {
+        let audit = PlannedAudit::new(
             actor,
-            entity_kind: "partnership",
-            entity_key: &partnership.key,
-            action: mode.action(),
-            before: before.map(|stored| json!(stored)),
-            after: Some(json!(partnership)),
-        };
+            "partnership",
+            &partnership.key,
+            Before::Partnership,
+            json!(partnership),
+        )
+        .checked(mode);
         self.save_audited_records(
             PartnershipRecords {
                 partnerships: std::slice::from_ref(partnership),
                 ..PartnershipRecords::default()
             },
             &[audit],
-            &[],
+            &Alongside::default(),
         )
         .await
         .map(|_| ())
@@ -672,14 +761,15 @@ impl Store {
         extras: &ProjectExtras,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let before = self.stored_extras(&extras.activity_identifier).await?;
-        let audit = AuditRecord {
-            actor,
-            entity_kind: "project",
-            entity_key: &extras.activity_identifier,
+        let audit = PlannedAudit {
             action: "edit",
-            before: before.map(|stored| json!(stored)),
-            after: Some(json!(extras)),
+            ..PlannedAudit::new(
+                actor,
+                "project",
+                &extras.activity_identifier,
+                Before::ProjectExtras,
+                json!(extras),
+            )
         };
         self.save_audited_records(
             PartnershipRecords {
@@ -687,7 +777,7 @@ impl Store {
                 ..PartnershipRecords::default()
             },
             &[audit],
-            &[],
+            &Alongside::default(),
         )
         .await
         .map(|_| ())
@@ -695,14 +785,23 @@ impl Store {
     }
 
     async fn stored_extras(&self, identifier: &str) -> Result<Option<ProjectExtras>, StoreError> {
+        let mut connection = self.pooled("reading a project's extras").await?;
+        Store::read_extras(connection.conn(), identifier).await
+    }
+
+    /// What the organisation adds to an activity, read on a given connection.
+    pub(crate) async fn read_extras(
+        conn: Conn<'_>,
+        identifier: &str,
+    ) -> Result<Option<ProjectExtras>, StoreError> {
         let operation = "reading a project's extras";
-        dispatch!(&self.pool, Pool, pool => {
+        dispatch!(conn, Conn, connection => {
             let row: Option<(bool, bool, bool, bool, bool)> = sqlx::query_as(
                 "SELECT south_south, triangular, joint_un, mptf, synthetic FROM activity_extra \
                  WHERE activity_identifier = $1",
             )
             .bind(identifier)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             let Some((south_south, triangular, joint_un, mptf, synthetic)) = row else {
@@ -712,7 +811,7 @@ impl Store {
                 "SELECT policy_area FROM activity_policy_area WHERE activity_identifier = $1 ORDER BY policy_area",
             )
             .bind(identifier)
-            .fetch_all(pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::query(operation))?;
             Ok(Some(ProjectExtras {
@@ -787,7 +886,8 @@ macro_rules! write_documents {
 pub(crate) use write_documents;
 
 const PARTNER_SELECT: &str = "SELECT key, name_en, name_fr, name_es, iati_ref, organisation_type, \
-     country, partner_group, group_override, group_rule, rollup_code, synthetic FROM partner";
+     country, partner_group, group_override, group_rule, rollup_code, synthetic, rollup_override \
+     FROM partner";
 
 type PartnerRow = (
     String,
@@ -802,6 +902,7 @@ type PartnerRow = (
     String,
     Option<String>,
     bool,
+    Option<String>,
 );
 
 fn staff_partner(row: PartnerRow) -> StaffPartner {
@@ -818,6 +919,7 @@ fn staff_partner(row: PartnerRow) -> StaffPartner {
         rule,
         rollup,
         synthetic,
+        rollup_override,
     ) = row;
     StaffPartner {
         partner: Partner {
@@ -832,6 +934,7 @@ fn staff_partner(row: PartnerRow) -> StaffPartner {
         partner_group: group,
         group_rule: rule,
         rollup_code: rollup,
+        rollup_override,
     }
 }
 
@@ -842,6 +945,210 @@ impl SaveMode {
             SaveMode::Edit => "edit",
         }
     }
+}
+
+/// A connection taken from the pool, for the readers that also run inside a saving
+/// transaction.
+pub(crate) enum PooledConn {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl PooledConn {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PooledConn::Sqlite(connection) => Conn::Sqlite(connection),
+            PooledConn::Postgres(connection) => Conn::Postgres(connection),
+        }
+    }
+}
+
+impl Store {
+    pub(crate) async fn pooled(&self, operation: &'static str) -> Result<PooledConn, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.acquire().await.map(PooledConn::Sqlite),
+            Pool::Postgres(pool) => pool.acquire().await.map(PooledConn::Postgres),
+        }
+        .map_err(StoreError::query(operation))
+    }
+}
+
+/// An audit event to write with a save, whose record "before" is read inside the saving
+/// transaction ([`PlannedAudit::read`]) rather than ahead of it.
+pub(crate) struct PlannedAudit<'a> {
+    pub(crate) actor: &'a str,
+    pub(crate) entity_kind: &'static str,
+    pub(crate) entity_key: &'a str,
+    pub(crate) action: &'static str,
+    /// A save that makes a record (whose key must then be free) or changes one (which must be
+    /// stored), checked against what the transaction reads; None checks nothing.
+    pub(crate) mode: Option<SaveMode>,
+    pub(crate) before: Before,
+    pub(crate) after: serde_json::Value,
+    /// The form field a taken key is said beside.
+    pub(crate) key_field: &'static str,
+}
+
+/// Where the record "before" of an audit event comes from.
+pub(crate) enum Before {
+    /// Known without reading: a link that was empty.
+    Known(Option<serde_json::Value>),
+    Partner,
+    Agreement,
+    Partnership,
+    /// The policy areas and markers of an activity.
+    ProjectExtras,
+    /// A programme or project as the workspace edits it.
+    Project,
+}
+
+impl<'a> PlannedAudit<'a> {
+    pub(crate) fn new(
+        actor: &'a str,
+        entity_kind: &'static str,
+        entity_key: &'a str,
+        before: Before,
+        after: serde_json::Value,
+    ) -> PlannedAudit<'a> {
+        PlannedAudit {
+            actor,
+            entity_kind,
+            entity_key,
+            action: "edit",
+            mode: None,
+            before,
+            after,
+            key_field: "key",
+        }
+    }
+
+    /// The event of a save in `mode`, checked against what is stored.
+    pub(crate) fn checked(self, mode: SaveMode) -> PlannedAudit<'a> {
+        PlannedAudit {
+            action: mode.action(),
+            mode: Some(mode),
+            ..self
+        }
+    }
+
+    /// Locks the record (PostgreSQL; a SQLite writer holds the whole database already), reads
+    /// it as it stands, checks the save's mode against it and gives the event to write.
+    pub(crate) async fn read(&self, mut conn: Conn<'_>) -> Result<AuditRecord<'a>, StoreError> {
+        let operation = "reading the record before the change";
+        let lock = match self.before {
+            Before::Known(_) => None,
+            Before::Partner => Some("SELECT id FROM partner WHERE key = $1 FOR UPDATE"),
+            Before::Agreement => Some("SELECT id FROM agreement WHERE key = $1 FOR UPDATE"),
+            Before::Partnership => Some("SELECT id FROM partnership WHERE key = $1 FOR UPDATE"),
+            Before::ProjectExtras | Before::Project => {
+                Some("SELECT id FROM activity WHERE iati_identifier = $1 FOR UPDATE")
+            }
+        };
+        if let (Some(lock), Conn::Postgres(connection)) = (lock, conn.reborrow()) {
+            sqlx::query(lock)
+                .bind(self.entity_key)
+                .execute(&mut *connection)
+                .await
+                .map_err(StoreError::query(operation))?;
+        }
+        let key = self.entity_key;
+        let before = match &self.before {
+            Before::Known(value) => value.clone(),
+            Before::Partner => Store::read_partner(conn, key).await?.map(|stored| {
+                let mut value = json!(stored.partner);
+                value["rollup_override"] = json!(stored.rollup_override);
+                value
+            }),
+            Before::Agreement => Store::read_agreement(conn, key).await?.map(
+                |stored| json!({ "agreement": stored.agreement, "documents": stored.documents }),
+            ),
+            Before::Partnership => Store::read_partnership(conn, key).await?.map(|p| json!(p)),
+            Before::ProjectExtras => Store::read_extras(conn, key).await?.map(|e| json!(e)),
+            Before::Project => Store::read_project(conn, key)
+                .await?
+                .map(|stored| json!(stored.project)),
+        };
+        if let Some(mode) = self.mode {
+            check_mode(
+                mode,
+                before.is_some(),
+                self.entity_kind,
+                key,
+                self.key_field,
+            )?;
+        }
+        Ok(AuditRecord {
+            actor: self.actor,
+            entity_kind: self.entity_kind,
+            entity_key: self.entity_key,
+            action: self.action,
+            before,
+            after: Some(self.after.clone()),
+        })
+    }
+}
+
+/// What a save writes beside the partnership records, in the same transaction.
+#[derive(Default)]
+pub(crate) struct Alongside<'a> {
+    /// The document links of each agreement saved, replacing those it had.
+    pub(crate) documents: &'a [(&'a str, &'a [AgreementDocument])],
+    /// A partner's roll-up set by hand (`Some("")`: itself) or reset to the rules (`None`).
+    pub(crate) rollup_override: Option<(&'a str, Option<String>)>,
+    /// A programme or project made or edited in the workspace.
+    pub(crate) activity: Option<WorkspaceActivity>,
+}
+
+/// The statement that opens a saving transaction: on SQLite it takes the write lock at once,
+/// so that what the transaction reads first (the record "before") cannot change under it.
+pub(crate) fn begin_writing(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    }
+}
+
+/// Stores a partner's roll-up set by hand, or resets it, and the roll-up in force that
+/// follows: the code set, none for "itself", or the rules' answer.
+pub(crate) async fn set_rollup_override(
+    mut conn: Conn<'_>,
+    partner_key: &str,
+    rollup_override: Option<&str>,
+) -> Result<(), StoreError> {
+    let operation = "setting a partner's roll-up";
+    let stored: Option<(Option<String>, String)> = dispatch!(conn.reborrow(), Conn, connection => {
+        sqlx::query_as("SELECT iati_ref, partner_group FROM partner WHERE key = $1")
+            .bind(partner_key)
+            .fetch_optional(&mut *connection)
+            .await
+    })
+    .map_err(StoreError::query(operation))?;
+    let Some((iati_ref, group)) = stored else {
+        return Err(StoreError::NotFound {
+            what: "partner",
+            key: partner_key.to_owned(),
+        });
+    };
+    let in_force = match rollup_override {
+        None => group.parse::<PartnerGroup>().ok().and_then(|group| {
+            Rollups::bundled()
+                .roll_up(iati_ref.as_deref(), group)
+                .map(|target| target.code.clone())
+        }),
+        Some("") => None,
+        Some(code) => Some(code.to_owned()),
+    };
+    dispatch!(conn, Conn, connection => {
+        sqlx::query("UPDATE partner SET rollup_override = $1, rollup_code = $2 WHERE key = $3")
+            .bind(rollup_override)
+            .bind(in_force)
+            .bind(partner_key)
+            .execute(&mut *connection)
+            .await
+            .map(|_| ())
+    })
+    .map_err(StoreError::query(operation))?;
+    Ok(())
 }
 
 /// A unique constraint the database enforced (two saves of the same new key at once) is the
@@ -859,9 +1166,9 @@ fn unique_to_field(error: StoreError) -> StoreError {
     }
 }
 
-fn taken(what: &str) -> StoreError {
+fn taken(what: &str, field: &'static str) -> StoreError {
     StoreError::Invalid {
-        field: "key",
+        field,
         message: format!("another {what} already has this key"),
     }
 }
@@ -871,9 +1178,10 @@ fn check_mode(
     stored: bool,
     what: &'static str,
     key: &str,
+    key_field: &'static str,
 ) -> Result<(), StoreError> {
     match (mode, stored) {
-        (SaveMode::Create, true) => Err(taken(what)),
+        (SaveMode::Create, true) => Err(taken(what, key_field)),
         (SaveMode::Edit, false) => Err(StoreError::NotFound {
             what,
             key: key.to_owned(),

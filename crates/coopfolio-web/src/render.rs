@@ -165,6 +165,11 @@ fn environment() -> &'static Environment<'static> {
                 "staff_settings.html",
                 include_str!("../templates/staff_settings.html"),
             ),
+            // The workspace's own programmes and projects.
+            (
+                "staff_project_form.html",
+                include_str!("../templates/staff_project_form.html"),
+            ),
         ] {
             // The templates are part of the program; one that does not parse is a bug that
             // the tests catch on the first page they render.

@@ -12,6 +12,7 @@ mod search;
 mod session;
 mod staff;
 mod staff_ops;
+mod staff_projects;
 mod staff_settings;
 mod story;
 mod support;

@@ -11,6 +11,7 @@
 pub mod agreements;
 pub mod partners;
 pub mod partnerships;
+pub mod project_form;
 pub mod projects;
 
 use std::collections::BTreeMap;

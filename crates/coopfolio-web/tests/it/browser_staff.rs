@@ -1,8 +1,9 @@
 //! The staff records in real headless Chromium over the demo workspace: an officer logs in and
 //! makes a partner and an agreement with two instalments (the figures move by what arrived);
 //! an inquiry sent through the portal's contact form is carried through the pipeline to won
-//! and turned into an agreement; a POST without the CSRF token and a viewer's attempt to edit
-//! are refused and change nothing. Each step is a screenshot in `target/browser-screenshots/`.
+//! and turned into an agreement and a new project, which the public project page shows; a POST
+//! without the CSRF token and a viewer's attempt to edit are refused and change nothing. Each
+//! step is a screenshot in `target/browser-screenshots/`.
 
 use coopfolio_core::period::Period;
 use coopfolio_store::figures::Basis;
@@ -202,6 +203,17 @@ async fn an_inquiry_from_the_portal_is_won_and_turned_into_an_agreement() {
         "andean-cooperative-fund"
     );
     assert_eq!(browser.value("#f-earmark_1_target").await, "PE");
+    // The new project is offered in the same step, filled from the inquiry.
+    assert!(browser.is_checked("#f-project_create").await);
+    assert_eq!(browser.value("#f-project_country").await, "PE");
+    assert!(browser
+        .value("#f-project_title_en")
+        .await
+        .starts_with("Andean Cooperative Fund"));
+    browser
+        .fill("#f-project_title_en", "Cooperatives of Cusco")
+        .await;
+    browser.fill("#f-project_end", "2027-12-31").await;
     browser.fill("#f-signature_date", "2024-05-02").await;
     browser.fill("#f-amount", "80000").await;
     browser.fill("#f-currency", "EUR").await;
@@ -221,6 +233,27 @@ async fn an_inquiry_from_the_portal_is_won_and_turned_into_an_agreement() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.agreement.inquiry_key.as_deref(), Some(key.as_str()));
+    // The agreement earmarks the new project, which the public project page shows.
+    let project = stored
+        .agreement
+        .earmarking
+        .iter()
+        .find_map(|earmark| match &earmark.target {
+            coopfolio_core::partnership::EarmarkTarget::Project(identifier) => {
+                Some(identifier.clone())
+            }
+            _ => None,
+        })
+        .expect("the agreement earmarks its project");
+    assert_eq!(project, format!("XI-DEMO-COOPFOLIO-{key}"));
+    let made = browser
+        .store
+        .staff_project(&project)
+        .await
+        .unwrap()
+        .expect("the project is stored");
+    assert_eq!(made.project.countries[0].code, "PE");
+    assert_eq!(made.project.funders, ["andean-cooperative-fund"]);
     // The link reads both ways on the staff pages.
     browser
         .click(&format!("a[href='/staff/inquiries/{key}']"))
@@ -230,6 +263,10 @@ async fn an_inquiry_from_the_portal_is_won_and_turned_into_an_agreement() {
         .click(&format!("a[href='/staff/agreements/{agreement_key}']"))
         .await;
     browser.wait_for_path(|path| path == agreement_path).await;
+    browser.visit(&format!("/projects/{project}")).await;
+    browser.wait_for("h1").await;
+    assert!(browser.text("h1").await.contains("Cooperatives of Cusco"));
+    browser.screenshot("project-from-inquiry").await;
     browser.finish().await;
 }
 

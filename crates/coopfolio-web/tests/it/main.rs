@@ -28,6 +28,7 @@ mod page_cache;
 mod security;
 mod staff;
 mod staff_ops;
+mod staff_projects;
 mod staff_records;
 mod staff_settings;
 

@@ -100,6 +100,14 @@ pub fn valid_fields(path: &str, role: Role) -> String {
             "name_en=Alliance&level=regional&member_0_partner=p-1&member_0_role=chair".to_owned()
         }
         "/staff/projects/{project}" => "policy_area=employment&south_south=1".to_owned(),
+        "/staff/projects/new" => {
+            format!(
+                "identifier_suffix=new-{role}&title_en=New+project&status=1&start_date=2025-01-01"
+            )
+        }
+        "/staff/projects/{project}/edit" => {
+            "title_en=Skills+for+rural+youth&status=2&start_date=2024-01-01".to_owned()
+        }
         _ => String::new(),
     }
 }
@@ -113,12 +121,17 @@ fn names(text: &str) -> Names {
 }
 
 /// POSTs a form with the browser's token.
-async fn post(store: &Store, browser: &Browser, uri: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn post(
+    store: &Store,
+    browser: &Browser,
+    uri: &str,
+    fields: &[(&str, &str)],
+) -> Page {
     let body = serde_urlencoded::to_string(fields).unwrap();
     post_form(store, browser, uri, Some(&browser.csrf), &body).await
 }
 
-async fn get(store: &Store, browser: &Browser, uri: &str) -> Page {
+pub(crate) async fn get(store: &Store, browser: &Browser, uri: &str) -> Page {
     send(
         store,
         Request::get(uri).header("cookie", &browser.cookie),
@@ -127,7 +140,7 @@ async fn get(store: &Store, browser: &Browser, uri: &str) -> Page {
     .await
 }
 
-async fn audit(store: &Store, kind: &str) -> Vec<AuditEvent> {
+pub(crate) async fn audit(store: &Store, kind: &str) -> Vec<AuditEvent> {
     store
         .audit_events(&AuditFilter {
             entity_kind: Some(kind.to_owned()),
@@ -149,7 +162,7 @@ async fn total(store: &Store, basis: Basis) -> Decimal {
         .total_usd
 }
 
-fn redirected_to(page: &Page) -> &str {
+pub(crate) fn redirected_to(page: &Page) -> &str {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     page.headers["location"].to_str().unwrap()
 }
@@ -655,7 +668,7 @@ async fn hostile_input_on_every_records_form_is_refused_or_stored_harmlessly() {
     // (form, the fields it needs, the field attacked, where a stored value shows)
     let agreement =
         "title_en=T&modality=earmarked&status=pledged&currency=USD&amount=10&share_0_partner=p-1";
-    let forms: [(&str, String, &str, &str); 9] = [
+    let forms: [(&str, String, &str, &str); 11] = [
         (
             "/staff/partners/new",
             "key=h-NN&name_en=N".to_owned(),
@@ -709,6 +722,18 @@ async fn hostile_input_on_every_records_form_is_refused_or_stored_harmlessly() {
             agreement.to_owned(),
             "instalment_0_due",
             "",
+        ),
+        (
+            "/staff/projects/new",
+            "identifier_suffix=hj-NN&status=1&start_date=2025-01-01".to_owned(),
+            "title_en",
+            "/staff/projects/XI-DEMO-COOPFOLIO-hj-NN",
+        ),
+        (
+            "/staff/projects/new",
+            "title_en=T&status=1&start_date=2025-01-01".to_owned(),
+            "identifier_suffix",
+            "/staff/projects/XI-DEMO-COOPFOLIO-twelve",
         ),
     ];
     let payloads: [(&str, &str); 5] = [

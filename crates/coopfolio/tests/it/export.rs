@@ -12,12 +12,12 @@ use coopfolio_iati::{read_all, Record};
 
 use crate::support::{covid_extract, summary_json, text, TestDatabase};
 
-const ACTIVITY_SCHEMA: &str = "data/iati-schemas/2.03/iati-activities-schema.xsd";
+pub(crate) const ACTIVITY_SCHEMA: &str = "data/iati-schemas/2.03/iati-activities-schema.xsd";
 const ORGANISATION_SCHEMA: &str = "data/iati-schemas/2.03/iati-organisations-schema.xsd";
 
 /// `xmllint --noout --schema`: `None` when xmllint is not installed (after saying so), else
 /// the lines of its complaints.
-fn xmllint(schema: &str, file: &Path, test: &str) -> Option<Vec<String>> {
+pub(crate) fn xmllint(schema: &str, file: &Path, test: &str) -> Option<Vec<String>> {
     let schema = coopfolio_testdata::workspace_root().join(schema);
     let output = match Command::new("xmllint")
         .arg("--noout")

@@ -15,3 +15,4 @@ mod serve;
 mod support;
 mod tokens;
 mod user_links;
+mod workspace_projects;

@@ -3,8 +3,9 @@
 //! replaces its activities), after an activity changes its years, countries and sectors, after
 //! policy areas are set by hand, after agreements change (and one is edited as the staff
 //! workspace edits it), after programmes and projects arrive in either order, a budget is
-//! revised and budgets wait for a rate, and after a rebuild from the records. Every figure must
-//! be the same, to the decimal string, on SQLite and PostgreSQL.
+//! revised and budgets wait for a rate, after a programme and its project are made in the
+//! workspace, after a partner's roll-up is set by hand, and after a rebuild from the records.
+//! Every figure must be the same, to the decimal string, on SQLite and PostgreSQL.
 
 use std::sync::Arc;
 
@@ -13,13 +14,16 @@ use coopfolio_core::codelists::Codelists;
 use coopfolio_core::partnership::AgreementStatus;
 use coopfolio_core::period::Period;
 use coopfolio_core::policy_area::PolicyArea;
+use coopfolio_core::reference::Names;
+use coopfolio_core::value::CurrencyCode;
 use coopfolio_demo::DemoOptions;
 use coopfolio_iati::model::{
     Activity, ActivityDate, Budget, RecipientCountry, RelatedActivity, Value,
 };
 use coopfolio_store::figures::{Basis, Figure};
 use coopfolio_store::rates::StoredRate;
-use coopfolio_store::records::SaveMode;
+use coopfolio_store::records::{RollupChoice, SaveMode};
+use coopfolio_store::staff_projects::{ProjectBudget, Share, StaffProject};
 use coopfolio_store::{PartnershipRecords, Store};
 use rust_decimal::Decimal;
 
@@ -220,6 +224,129 @@ fn rollups_give_the_reference_figures(database: TestDatabase) {
         assert_rollups_match(&store, "after an agreement was edited in the workspace").await;
 
         budgets_follow_parents_revisions_and_rates(&store, &workspace.activities[0]).await;
+        // A programme made in the staff workspace, with a budget in euros revised, and a
+        // project of it: the portfolio rollup follows, and the programme counts.
+        let staff_project = |suffix: &str, parent: Option<&str>| StaffProject {
+            identifier: format!("{}-{suffix}", coopfolio_demo::ORGANISATION_REF),
+            title: Names {
+                en: format!("Workspace programme {suffix}"),
+                fr: String::new(),
+                es: String::new(),
+            },
+            description: Names {
+                en: String::new(),
+                fr: String::new(),
+                es: String::new(),
+            },
+            status: "2".to_owned(),
+            planned_start: "2022-03-01".to_owned(),
+            planned_end: Some("2031-12-31".to_owned()),
+            parent: parent.map(str::to_owned),
+            countries: vec![Share {
+                code: "TV".to_owned(),
+                percentage: None,
+            }],
+            sectors: vec![Share {
+                code: "16020".to_owned(),
+                percentage: None,
+            }],
+            funders: Vec::new(),
+            budgets: vec![ProjectBudget {
+                period_start: "2023-01-01".to_owned(),
+                period_end: "2023-12-31".to_owned(),
+                amount: Decimal::new(123_456_789, 2),
+                currency: CurrencyCode::parse("EUR").unwrap(),
+                revised: true,
+            }],
+            policy_areas: vec![PolicyArea::ALL[3]],
+            markers: Default::default(),
+        };
+        let active_2030 = store
+            .portfolio(Period::Year(2030))
+            .await
+            .unwrap()
+            .value
+            .programmes_active;
+        let programme = staff_project("ws-1", None);
+        store
+            .save_staff_project(&programme, SaveMode::Create, "officer@example.org")
+            .await
+            .expect("saving a workspace programme");
+        store
+            .save_staff_project(
+                &staff_project("ws-1-a", Some(&programme.identifier)),
+                SaveMode::Create,
+                "officer@example.org",
+            )
+            .await
+            .expect("saving a project of it");
+        assert_eq!(
+            store
+                .portfolio(Period::Year(2030))
+                .await
+                .unwrap()
+                .value
+                .programmes_active,
+            active_2030 + 2
+        );
+        assert_rollups_match(&store, "after projects were made in the workspace").await;
+
+        // A partner the rules roll up into the UN counts as itself once set by hand: the
+        // ranking shows it apart at once, and the rollups still agree with the records.
+        let rolled_up: Vec<String> = store
+            .staff_partners(&Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|row| row.rollup_code.as_deref() == Some("united-nations"))
+            .map(|row| row.partner.key)
+            .collect();
+        let funder = workspace
+            .agreements
+            .iter()
+            .filter(|agreement| signed_in(agreement))
+            .flat_map(|agreement| agreement.partners.iter())
+            .map(|share| share.partner_key.clone())
+            .find(|key| rolled_up.contains(key))
+            .expect("a UN entity signed an agreement in 2022-23");
+        let stored = store.staff_partner(&funder).await.unwrap().unwrap().partner;
+        let ranking =
+            |figure: &coopfolio_store::figures::Figure<coopfolio_store::figures::Contributions>| {
+                figure
+                    .value
+                    .ranking
+                    .iter()
+                    .map(|line| line.code.clone())
+                    .collect::<Vec<_>>()
+            };
+        let period = Period::Biennium(2022);
+        let before = ranking(&store.contributions(period, Basis::Approved).await.unwrap());
+        assert!(!before.contains(&funder));
+        store
+            .save_staff_partner_with_rollup(
+                &stored,
+                &RollupChoice::Itself,
+                SaveMode::Edit,
+                "officer@example.org",
+            )
+            .await
+            .unwrap();
+        let apart = ranking(&store.contributions(period, Basis::Approved).await.unwrap());
+        assert!(apart.contains(&funder), "{apart:?}");
+        assert_rollups_match(&store, "after a roll-up was set by hand").await;
+        store
+            .save_staff_partner_with_rollup(
+                &stored,
+                &RollupChoice::ByRule,
+                SaveMode::Edit,
+                "officer@example.org",
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            ranking(&store.contributions(period, Basis::Approved).await.unwrap()),
+            before
+        );
 
         // Built again from the records, the rollups are what the writers kept.
         let kept = figures_json(&store).await;

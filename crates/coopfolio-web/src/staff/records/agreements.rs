@@ -18,12 +18,14 @@ use coopfolio_core::reference::Names;
 use coopfolio_core::value::CurrencyCode;
 use coopfolio_store::records::{AgreementDocument, AgreementFilter, SaveMode, StaffAgreement};
 use coopfolio_store::staff::Role;
+use coopfolio_store::staff_projects::StaffProject;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::project_form::{check_inquiry_project, status_choices as project_statuses};
 use super::{
-    field_error_of, form_response, path_segment, row_count, saved, Checker, Choice, FieldError,
-    Form, FormView, MAX_NAME_CHARS, MAX_TEXT_CHARS,
+    country_choices, field_error_of, form_response, path_segment, row_count, saved, Checker,
+    Choice, FieldError, Form, FormView, MAX_NAME_CHARS, MAX_TEXT_CHARS,
 };
 use crate::error::WebError;
 use crate::staff::{StaffFrame, StaffUser};
@@ -160,6 +162,11 @@ struct FormPage {
     documents: Vec<AgreementDocument>,
     inquiries: Vec<String>,
     synthetic: bool,
+    /// On a won inquiry's form: the organisation's identifier a new project's starts with, and
+    /// the choices of its part of the form.
+    project_prefix: Option<String>,
+    project_statuses: Vec<Choice>,
+    countries: Vec<Choice>,
 }
 
 /// What a form is for: a new agreement, a stored one, or a won inquiry's.
@@ -270,6 +277,26 @@ pub async fn inquiry_form(
         form.set(&format!("earmark_{earmarks}_target"), country.clone());
         earmarks += 1;
     }
+    // The project the agreement pays for, made in the same step unless the officer unticks it:
+    // named after the organisation and what it asked about, in its country and policy areas.
+    let kind = inquiry
+        .kind
+        .parse::<coopfolio_core::partnership::InquiryKind>()
+        .map_or(inquiry.kind.as_str(), |kind| kind.label(lang.code()));
+    form.set("project_create", "1");
+    form.set("project_suffix", key.clone());
+    form.set(
+        "project_title_en",
+        format!("{}: {kind}", inquiry.organisation),
+    );
+    form.set("project_status", "1");
+    if let Some(country) = &inquiry.country {
+        form.set("project_country", country.clone());
+    }
+    form.set(
+        "project_start",
+        inquiry.received_at.get(..10).unwrap_or_default().to_owned(),
+    );
     let rows = Rows {
         earmarks: earmarks + 1,
         ..Rows::blank()
@@ -361,6 +388,14 @@ async fn save(
     }
     let partners = partner_choices(&state).await?;
     let (checked, mut errors) = check(&form, catalog(lang), &target, &partners, rows);
+    let (checked, new_project) = match (&target, checked) {
+        (Target::Inquiry(inquiry_key), Some((agreement, documents))) => {
+            let (agreement, project) =
+                inquiry_project(&state, &form, lang, inquiry_key, agreement, &mut errors).await?;
+            (Some((agreement, documents)), project)
+        }
+        (_, checked) => (checked, None),
+    };
     if let (Some((agreement, documents)), true) = (checked, errors.is_empty()) {
         let result = match &target {
             Target::New => {
@@ -380,7 +415,26 @@ async fn save(
                     .await
             }
             Target::Inquiry(inquiry_key) => {
-                save_from_inquiry(&state, &user, inquiry_key, &agreement, &documents).await
+                save_from_inquiry(
+                    &state,
+                    &user,
+                    inquiry_key,
+                    &agreement,
+                    &documents,
+                    new_project.as_ref(),
+                )
+                .await
+                .map_err(|error| match error {
+                    // The project's identifier is typed beside the agreement's fields.
+                    coopfolio_store::StoreError::Invalid {
+                        field: "identifier_suffix",
+                        message,
+                    } => coopfolio_store::StoreError::Invalid {
+                        field: "project_suffix",
+                        message,
+                    },
+                    other => other,
+                })
             }
         };
         match result {
@@ -397,14 +451,56 @@ async fn save(
     render_form(&state, &user, lang, target, view, rows, stored.as_ref()).await
 }
 
+/// Reads the form's project part (a won inquiry's form): the new project, and the agreement
+/// earmarking it (the whole amount), so that inquiry, agreement and project link up.
+async fn inquiry_project(
+    state: &AppState,
+    form: &Form,
+    lang: Lang,
+    inquiry_key: &str,
+    mut agreement: Agreement,
+    errors: &mut Vec<FieldError>,
+) -> Result<(Agreement, Option<StaffProject>), WebError> {
+    let inquiry = state
+        .store
+        .staff_inquiry(inquiry_key)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("No inquiry has the key '{inquiry_key}'.")))?;
+    let prefix = state.store.project_identifier_prefix().await?;
+    let mut checker = Checker::new(form, catalog(lang));
+    let country = checker.country("project_country");
+    let funders = agreement
+        .partners
+        .iter()
+        .map(|share| share.partner_key.clone())
+        .collect();
+    let project = check_inquiry_project(
+        &mut checker,
+        &prefix,
+        country,
+        &inquiry.policy_areas,
+        funders,
+    );
+    errors.extend(checker.errors);
+    if let Some(project) = &project {
+        agreement.earmarking.push(Earmark {
+            target: EarmarkTarget::Project(project.identifier.clone()),
+            amount: agreement.amount,
+        });
+    }
+    Ok((agreement, project))
+}
+
 /// Moves the inquiry to won when it is not there yet (the form says so), then makes the
-/// agreement and, when it earmarks a stored project, records the inquiry's policy areas on it.
+/// agreement, the new project when one is asked for and, when the agreement earmarks a stored
+/// project, records the inquiry's policy areas on it.
 async fn save_from_inquiry(
     state: &AppState,
     user: &StaffUser,
     inquiry_key: &str,
     agreement: &Agreement,
     documents: &[AgreementDocument],
+    new_project: Option<&StaffProject>,
 ) -> Result<(), coopfolio_store::StoreError> {
     let inquiry = state.store.staff_inquiry(inquiry_key).await?;
     let Some(inquiry) = inquiry else {
@@ -424,11 +520,14 @@ async fn save_from_inquiry(
             )
             .await?;
     }
+    let new_identifier = new_project.map(|project| project.identifier.as_str());
     let project = agreement
         .earmarking
         .iter()
         .find_map(|earmark| match &earmark.target {
-            EarmarkTarget::Project(identifier) => Some(identifier.clone()),
+            EarmarkTarget::Project(identifier) if Some(identifier.as_str()) != new_identifier => {
+                Some(identifier.clone())
+            }
             _ => None,
         });
     let extras = match project {
@@ -453,7 +552,13 @@ async fn save_from_inquiry(
     };
     state
         .store
-        .agreement_from_inquiry(agreement, documents, extras.as_ref(), user.email())
+        .agreement_from_inquiry(
+            agreement,
+            documents,
+            extras.as_ref(),
+            new_project,
+            user.email(),
+        )
         .await
 }
 
@@ -739,6 +844,15 @@ async fn render_form(
         documents: stored.map(|s| s.documents.clone()).unwrap_or_default(),
         inquiries: stored.map(|s| s.inquiries.clone()).unwrap_or_default(),
         synthetic: stored.is_some_and(|s| s.agreement.synthetic),
+        project_prefix: match &target {
+            Target::Inquiry(_) => Some(state.store.project_identifier_prefix().await?),
+            _ => None,
+        },
+        project_statuses: project_statuses(code),
+        countries: match &target {
+            Target::Inquiry(_) => country_choices(code),
+            _ => Vec::new(),
+        },
     };
     let html = render::page("staff_agreement.html", catalog(lang), page)?;
     Ok(form_response(html, has_errors))
@@ -818,7 +932,8 @@ fn values_of(stored: &StaffAgreement) -> (BTreeMap<String, String>, Rows) {
     (values, rows)
 }
 
-async fn partner_choices(state: &AppState) -> Result<Vec<Choice>, WebError> {
+/// Every partner, by English name, for a select.
+pub(super) async fn partner_choices(state: &AppState) -> Result<Vec<Choice>, WebError> {
     Ok(state
         .store
         .partner_choices()

@@ -10,7 +10,8 @@ use coopfolio_core::codelists::Codelists;
 use coopfolio_core::partner_group::PartnerGroup;
 use coopfolio_core::partnership::Partner;
 use coopfolio_core::reference::Names;
-use coopfolio_store::records::{PartnerFilter, SaveMode, StaffPartner};
+use coopfolio_core::rollup::Rollups;
+use coopfolio_store::records::{PartnerFilter, RollupChoice, SaveMode, StaffPartner};
 use coopfolio_store::staff::Role;
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +102,8 @@ struct FormPage {
     groups: Vec<Choice>,
     countries: Vec<Choice>,
     organisation_types: Vec<Choice>,
+    /// The contributors a partner may be counted as, for the roll-up set by hand.
+    rollups: Vec<Choice>,
     derived: Option<Derived>,
 }
 
@@ -110,8 +113,12 @@ struct Derived {
     group: &'static str,
     rule: String,
     rollup: Option<String>,
+    rollup_by_hand: bool,
     synthetic: bool,
 }
+
+/// The roll-up field's value for "counts as itself"; the empty value leaves it to the rules.
+const ROLLUP_ITSELF: &str = "self";
 
 pub async fn new_form(user: StaffUser, lang: Lang) -> Result<Response, WebError> {
     render_form(&user, lang, None, FormView::default(), None)
@@ -133,7 +140,15 @@ pub async fn show(
     Path(key): Path<String>,
 ) -> Result<Response, WebError> {
     let stored = stored(&state, &key).await?;
-    let form = FormView::from_values(values_of(&stored.partner));
+    let mut form = FormView::from_values(values_of(&stored.partner));
+    form.set(
+        "rollup_override",
+        match stored.rollup_override.as_deref() {
+            None => "",
+            Some("") => ROLLUP_ITSELF,
+            Some(code) => code,
+        },
+    );
     render_form(&user, lang, Some(&key), form, Some(&stored))
 }
 
@@ -169,9 +184,10 @@ async fn save(
     };
     let form = Form::parse(&body)?;
     let synthetic = stored.as_ref().is_some_and(|s| s.partner.synthetic);
-    let errors = match check(&form, catalog(lang), key.as_deref(), synthetic) {
-        Err(errors) => errors,
-        Ok(partner) => {
+    let text = catalog(lang);
+    let checked = check(&form, text, key.as_deref(), synthetic);
+    let errors = match (checked, rollup_choice(&form, text)) {
+        (Ok(partner), Ok(rollup)) => {
             let mode = if key.is_some() {
                 SaveMode::Edit
             } else {
@@ -179,7 +195,7 @@ async fn save(
             };
             match state
                 .store
-                .save_staff_partner(&partner, mode, user.email())
+                .save_staff_partner_with_rollup(&partner, &rollup, mode, user.email())
                 .await
             {
                 Ok(()) => {
@@ -191,9 +207,34 @@ async fn save(
                 Err(error) => vec![field_error_of(error)?],
             }
         }
+        (checked, rollup) => {
+            let mut errors = checked.err().unwrap_or_default();
+            errors.extend(rollup.err().unwrap_or_default());
+            errors
+        }
     };
     let view = FormView::from_form(&form, errors);
     render_form(&user, lang, key.as_deref(), view, stored.as_ref())
+}
+
+/// The roll-up chosen in the form: by the rules (empty), the partner itself, or one of the
+/// bundled contributors. A partner written through the API keeps the roll-up it has.
+fn rollup_choice(form: &Form, text: &Catalog) -> Result<RollupChoice, Vec<FieldError>> {
+    let mut checker = Checker::new(form, text);
+    let choice = match form.get("rollup_override").trim() {
+        "" => RollupChoice::ByRule,
+        ROLLUP_ITSELF => RollupChoice::Itself,
+        code if Rollups::bundled().target(code).is_some() => RollupChoice::Into(code.to_owned()),
+        _ => {
+            checker.fail("rollup_override", "records_error_choice");
+            RollupChoice::Keep
+        }
+    };
+    if checker.is_valid() {
+        Ok(choice)
+    } else {
+        Err(checker.errors)
+    }
 }
 
 /// Checks every field of a partner's form: the partner to save, or each field that is wrong.
@@ -291,10 +332,27 @@ fn render_form(
         groups: group_choices(code),
         countries: country_choices(code),
         organisation_types,
+        rollups: std::iter::once(Choice::new(
+            ROLLUP_ITSELF,
+            catalog(lang).get("records_rollup_none"),
+        ))
+        .chain(
+            Rollups::bundled()
+                .targets()
+                .iter()
+                .map(|target| Choice::new(target.code.clone(), target.name(code))),
+        )
+        .collect(),
         derived: stored.map(|stored| Derived {
             group: group_label(&stored.partner_group, code),
             rule: stored.group_rule.clone(),
-            rollup: stored.rollup_code.clone(),
+            rollup: stored.rollup_code.as_deref().map(|rollup| {
+                Rollups::bundled()
+                    .target(rollup)
+                    .map_or(rollup, |target| target.name(code))
+                    .to_owned()
+            }),
+            rollup_by_hand: stored.rollup_override.is_some(),
             synthetic: stored.partner.synthetic,
         }),
     };

@@ -1,19 +1,21 @@
 //! Programmes and projects: the list (the explorer's own query, so its filters mean the same
 //! here), and one project's page with what the organisation adds to it, the policy areas set
-//! by hand and the markers, which an officer edits. What IATI data says of the activity
-//! (titles, dates, countries, budgets) comes from its import and is shown, not edited here: a
-//! new import would replace it.
+//! by hand and the markers, which an officer edits. What IATI data says of an imported activity
+//! (titles, dates, countries, budgets) comes from its publisher's file and is shown, not edited
+//! here: a new import would replace it. A programme or project made in the workspace is edited
+//! whole through `project_form.rs`, linked from its page.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
-use coopfolio_core::partnership::{ProjectExtras, ProjectMarkers};
+use coopfolio_core::partnership::ProjectExtras;
 use coopfolio_core::policy_area::PolicyArea;
 use coopfolio_store::portal::{ProjectDetail, ProjectQuery};
 use coopfolio_store::records::StaffProjectExtras;
 use coopfolio_store::staff::Role;
 use serde::{Deserialize, Serialize};
 
+use super::project_form::{self, marker_choices, status_choices};
 use super::{
     country_choices, field_error_of, form_response, path_segment, saved, Checker, Choice,
     FieldError, Form, FormView,
@@ -130,6 +132,8 @@ struct ProjectPage {
     chosen_areas: Vec<String>,
     policy_areas: Vec<Choice>,
     markers: Vec<Choice>,
+    /// Made in the workspace (no publisher's file): the whole record is edited here.
+    editable: bool,
 }
 
 pub async fn show(
@@ -218,6 +222,11 @@ async fn render(
         .map(|title| title.text.clone())
         .unwrap_or_else(|| identifier.to_owned());
     let has_errors = !form.errors.is_empty();
+    let editable = state
+        .store
+        .staff_project(identifier)
+        .await?
+        .is_some_and(|stored| !stored.imported);
     let page = ProjectPage {
         staff: user.frame(),
         identifier: identifier.to_owned(),
@@ -230,12 +239,8 @@ async fn render(
             .iter()
             .map(|area| Choice::new(area.code(), area.label(code)))
             .collect(),
-        markers: vec![
-            Choice::new("south_south", text.get("records_marker_south_south")),
-            Choice::new("triangular", text.get("records_marker_triangular")),
-            Choice::new("joint_un", text.get("records_marker_joint_un")),
-            Choice::new("mptf", text.get("records_marker_mptf")),
-        ],
+        markers: marker_choices(text),
+        editable,
     };
     let html = render::page("staff_project.html", text, page)?;
     Ok(form_response(html, has_errors))
@@ -250,20 +255,7 @@ pub fn check(
     synthetic: bool,
 ) -> Result<ProjectExtras, Vec<FieldError>> {
     let mut checker = Checker::new(form, text);
-    let mut areas = Vec::new();
-    for code in form.all("policy_area") {
-        match code.parse::<PolicyArea>() {
-            Ok(area) => areas.push(area),
-            Err(_) => checker.fail("policy_area", "records_error_choice"),
-        }
-    }
-    let flag = |name: &str| !form.get(name).is_empty();
-    let markers = ProjectMarkers {
-        south_south: flag("south_south"),
-        triangular: flag("triangular"),
-        joint_un: flag("joint_un"),
-        mptf: flag("mptf"),
-    };
+    let (areas, markers) = project_form::extras(&mut checker);
     if !checker.is_valid() {
         return Err(checker.errors);
     }
@@ -279,11 +271,4 @@ fn not_found(identifier: &str) -> WebError {
     WebError::NotFound(format!(
         "No programme or project has the identifier '{identifier}'."
     ))
-}
-
-fn status_choices(lang: &str) -> Vec<Choice> {
-    ["1", "2", "3", "4", "5", "6"]
-        .iter()
-        .map(|code| Choice::new(*code, format::codelist("ActivityStatus", code, lang)))
-        .collect()
 }
