@@ -33,20 +33,20 @@ struct LoginForm {
     password: String,
 }
 
-pub async fn login_page() -> Result<Html<String>, WebError> {
+pub async fn login_page(lang: Lang) -> Result<Html<String>, WebError> {
     let page = LoginPage {
         email: String::new(),
         error: None,
     };
-    Ok(Html(render::page(
-        "staff_login.html",
-        catalog(Lang::En),
-        page,
-    )?))
+    Ok(Html(render::page("staff_login.html", catalog(lang), page)?))
 }
 
-pub async fn login(State(state): State<AppState>, request: Request) -> Result<Response, WebError> {
-    let text = catalog(Lang::En);
+pub async fn login(
+    lang: Lang,
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, WebError> {
+    let text = catalog(lang);
     let (parts, body) = request.into_parts();
     // The login form has no session to hold a CSRF token yet; the Origin check and the
     // SameSite cookie keep other sites from logging a visitor in to an account of theirs.
@@ -124,7 +124,7 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-pub async fn password_page(user: StaffUser) -> Result<Html<String>, WebError> {
+pub async fn password_page(lang: Lang, user: StaffUser) -> Result<Html<String>, WebError> {
     let page = PasswordPage {
         staff: user.frame(),
         error: None,
@@ -133,17 +133,18 @@ pub async fn password_page(user: StaffUser) -> Result<Html<String>, WebError> {
     };
     Ok(Html(render::page(
         "staff_password.html",
-        catalog(Lang::En),
+        catalog(lang),
         page,
     )?))
 }
 
 pub async fn change_password(
+    lang: Lang,
     State(state): State<AppState>,
     user: StaffUser,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let text = catalog(Lang::En);
+    let text = catalog(lang);
     let form: PasswordForm = parse_form(&body)?;
     let error = match password_problem(&form.new_password, &form.confirm_password, text) {
         Some(problem) => Some(problem),

@@ -46,6 +46,7 @@ struct AuditLogPage {
 }
 
 pub async fn audit_log(
+    lang: Lang,
     State(state): State<AppState>,
     user: StaffUser,
     Query(params): Query<AuditParams>,
@@ -102,11 +103,7 @@ pub async fn audit_log(
         next_url: (page < pages).then(|| url_for(page + 1)),
         params,
     };
-    Ok(Html(render::page(
-        "staff_audit.html",
-        catalog(Lang::En),
-        view,
-    )?))
+    Ok(Html(render::page("staff_audit.html", catalog(lang), view)?))
 }
 
 #[derive(Serialize)]
@@ -117,6 +114,7 @@ struct UsersPage {
 }
 
 pub async fn users(
+    lang: Lang,
     State(state): State<AppState>,
     user: StaffUser,
 ) -> Result<Html<String>, WebError> {
@@ -125,11 +123,7 @@ pub async fn users(
         users: state.store.staff_users().await?,
         roles: Role::ALL.iter().map(|role| role.code()).collect(),
     };
-    Ok(Html(render::page(
-        "staff_users.html",
-        catalog(Lang::En),
-        page,
-    )?))
+    Ok(Html(render::page("staff_users.html", catalog(lang), page)?))
 }
 
 #[derive(Deserialize)]

@@ -61,10 +61,11 @@ struct ConversionView {
 }
 
 pub async fn board(
+    lang: Lang,
     State(state): State<AppState>,
     user: StaffUser,
 ) -> Result<Html<String>, WebError> {
-    let text = catalog(Lang::En);
+    let text = catalog(lang);
     let lang = text.lang().code();
     let cards = state.store.inquiry_board().await?;
     let figures = state.store.pipeline_figures().await?;
@@ -158,11 +159,12 @@ struct Choice {
 }
 
 pub async fn inquiry(
+    lang: Lang,
     State(state): State<AppState>,
     user: StaffUser,
     Path(key): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    let text = catalog(Lang::En);
+    let text = catalog(lang);
     let lang = text.lang().code();
     let inquiry = state
         .store

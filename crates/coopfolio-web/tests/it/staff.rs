@@ -856,3 +856,31 @@ async fn too_many_failures_from_one_address_stop_it() {
     assert_eq!(elsewhere.status, StatusCode::SEE_OTHER);
     store.close().await;
 }
+
+#[tokio::test]
+async fn the_workspace_speaks_the_language_the_browser_asks_for() {
+    let (store, _folder) = workspace().await;
+    let login = send(
+        &store,
+        Request::get("/staff/login").header("accept-language", "fr-FR,fr;q=0.9"),
+        Body::empty(),
+    )
+    .await;
+    assert!(login.body.contains("<html lang=\"fr\">"), "{}", login.body);
+    assert!(login.body.contains("Connexion du personnel"));
+    let browser = log_in(&store, "officer@example.org").await;
+    for uri in ["/staff/inquiries", "/staff/audit", "/staff/password"] {
+        let page = send(
+            &store,
+            Request::get(uri)
+                .header("cookie", &browser.cookie)
+                .header("accept-language", "es"),
+            Body::empty(),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}");
+        assert!(page.body.contains("<html lang=\"es\">"), "{uri}");
+        assert!(page.body.contains("Registro de auditoría"), "{uri}");
+    }
+    store.close().await;
+}
