@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use coopfolio_iati::model::{Activity, Narrative, Organisation, OrganisationRef, Value};
 use coopfolio_iati::{Diagnostic, Severity};
 
-use crate::rollup::{lock_budget_rollup, ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta};
+use crate::rollup::{ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta};
 use crate::runs::{signed, unsigned};
 use crate::sql::{self, dispatch, Conn, Param, Rows, StatementCache, Tx};
 use crate::sqlite_import::{CommitCounts, Message, SqliteWriter};
@@ -443,9 +443,10 @@ pub(crate) async fn write_activities(
     mut activities: Vec<Activity>,
 ) -> Result<u64, StoreError> {
     let backend = conn.backend();
-    // Whether an activity's budgets count depends on other activities (its parents), which
-    // a concurrent import may be writing; see `rollup.rs`.
-    lock_budget_rollup(conn.reborrow()).await?;
+    // Whether an activity's budgets count depends on other activities (its parents), which a
+    // concurrent import may be writing. That is settled at commit, under the budget rollup's
+    // lock (`BudgetDelta::settle_and_apply`), not here: imports write their activities side by
+    // side and take turns only for the last statements before their commits.
 
     let identifiers: Vec<String> = activities
         .iter()

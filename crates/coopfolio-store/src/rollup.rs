@@ -634,10 +634,13 @@ pub(crate) const BUDGET_COUNTED_SQL: &str =
       WHERE r.activity_id = activity.id AND r.type = '1') \
      RETURNING budget_facts, budget_counted";
 
-/// The key of the PostgreSQL advisory lock that writers of activities and of the budget
-/// rollup's facts hold until they commit. Whether a child counts depends on another row (its
-/// parent), which a concurrent import may be writing: under the lock, the last writer sees the
-/// other's commit, and two imports never wait on each other's rows in opposite orders.
+/// The key of the PostgreSQL advisory lock that writers of the budget rollup take for the
+/// last statements before they commit and hold until then. Whether a child counts depends on
+/// another row (its parent), which a concurrent import may be writing: each settles the parent
+/// rule under the lock, in its own statement's snapshot (READ COMMITTED), so the later of two
+/// imports sees the other's commit and settles the pair. An import that re-imports a child
+/// while another re-imports its parent can still meet the other's row lock under this lock;
+/// PostgreSQL then ends one of them as a deadlock, and that file's transaction rolls back whole.
 const BUDGET_LOCK: i64 = 0x636f_6f70_6275_6467;
 
 /// Takes the budget rollup's lock for the rest of the transaction on PostgreSQL; SQLite's
