@@ -216,10 +216,9 @@ pub async fn xml(
             let (store, mut download, mut writer) = state?;
             match download.next_activities(&store).await {
                 Ok(Some(page)) => {
-                    let written = page.iter().try_for_each(|activity| match activity {
-                        ExportedActivity::Raw { xml, .. } => writer.write_raw_activity(xml),
-                        ExportedActivity::Model(model) => writer.write_activity(model).map(drop),
-                    });
+                    let written = page
+                        .iter()
+                        .try_for_each(|activity| write_exported(&mut writer, activity));
                     match written {
                         Ok(()) => {
                             let chunk = Bytes::from(std::mem::take(writer.get_mut()));
@@ -269,23 +268,14 @@ pub async fn project_xml(
     writer
         .write_comment(&format!("Downloaded at: {}", version.read_at))
         .map_err(iati_error)?;
-    match activity {
-        ExportedActivity::Raw { xml, .. } => {
-            writer
-                .write_comment("Method: the activity as the XML that was imported")
-                .map_err(iati_error)?;
-            writer.write_raw_activity(&xml)
+    let method = match &activity {
+        ExportedActivity::Raw { .. } => "Method: the activity as the XML that was imported",
+        ExportedActivity::Model(_) => {
+            "Method: rebuilt from the tables as `coopfolio export iati` rebuilds it"
         }
-        ExportedActivity::Model(model) => {
-            writer
-                .write_comment(
-                    "Method: rebuilt from the tables as `coopfolio export iati` rebuilds it",
-                )
-                .map_err(iati_error)?;
-            writer.write_activity(&model).map(drop)
-        }
-    }
-    .map_err(iati_error)?;
+    };
+    writer.write_comment(method).map_err(iati_error)?;
+    write_exported(&mut writer, &activity).map_err(iati_error)?;
     let file = writer.finish().map_err(iati_error)?;
     let filename = format!("{}.xml", filename_safe(&identifier));
     Ok(attachment(
@@ -293,6 +283,18 @@ pub async fn project_xml(
         &filename,
         Body::from(file),
     ))
+}
+
+/// One exported activity into an activity file: its kept XML as it was imported, else the
+/// activity rebuilt from the tables.
+fn write_exported(
+    writer: &mut IatiWriter<Vec<u8>>,
+    activity: &ExportedActivity,
+) -> Result<(), coopfolio_iati::writer::WriteError> {
+    match activity {
+        ExportedActivity::Raw { xml, .. } => writer.write_raw_activity(xml),
+        ExportedActivity::Model(model) => writer.write_activity(model).map(drop),
+    }
 }
 
 /// An identifier as a file name: letters, digits, `-`, `_` and `.` kept, anything else `_`.
