@@ -8,7 +8,7 @@ use coopfolio_store::{ImportRunSummary, Store};
 
 use crate::support::{
     activity, budget, decimal, fatal, ledger_lines, narrative, organisation_lines,
-    organisation_ref, sqlite_store, transaction, warning, TestDatabase,
+    organisation_ref, orphan_rows, sqlite_store, transaction, warning, TestDatabase,
 };
 
 #[tokio::test]
@@ -185,6 +185,8 @@ async fn story(store: &Store, url: &str) -> String {
         (2, 2, 2, 1)
     );
     assert_eq!(stats_json(store).await, SECOND_STATS);
+    // Nothing of the replaced A and D remains: no row of theirs refers to a deleted activity.
+    assert_eq!(orphan_rows(url).await, Vec::<String>::new());
     // One ledger entry per transaction and budget with a value; A's entries from the first file
     // went with it. Amounts keep the scale they were given with; only USD converts, at rate 1.
     assert_eq!(

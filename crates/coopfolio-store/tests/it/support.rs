@@ -117,6 +117,25 @@ fn with_database(url: &str, database: &str) -> String {
 /// The funding ledger as `identifier|source|kind|direction|partner|date|amount|currency|usd|rate|
 /// rate source|status` lines, sorted, read straight from the database at `url`. Amounts are
 /// cast to text in SQL so that the line shows exactly what each backend stores.
+/// Rows that refer to a row no longer there, as SQLite's `foreign_key_check` lists them
+/// (table, rowid, parent). SQLite's import connection does not enforce foreign keys and deletes
+/// a replaced activity's rows itself, so this must stay empty; PostgreSQL enforces them always.
+pub async fn orphan_rows(url: &str) -> Vec<String> {
+    if !url.starts_with("sqlite:") {
+        return Vec::new();
+    }
+    let pool = sqlx::SqlitePool::connect(url).await.expect("connecting");
+    let rows: Vec<(String, Option<i64>, String)> =
+        sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+            .fetch_all(&pool)
+            .await
+            .expect("foreign key check");
+    pool.close().await;
+    rows.into_iter()
+        .map(|(table, rowid, parent)| format!("{table} row {rowid:?} -> {parent}"))
+        .collect()
+}
+
 pub async fn ledger_lines(url: &str) -> Vec<String> {
     const LEDGER: &str = "SELECT a.iati_identifier, l.source_table, l.kind, l.direction, \
         l.partner_ref, l.date, CAST(l.amount AS TEXT), l.currency, CAST(l.usd_amount AS TEXT), \
