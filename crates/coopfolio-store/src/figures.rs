@@ -887,8 +887,8 @@ impl Store {
     ) -> Result<Figure<Decimal>, StoreError> {
         let operation = "computing the portfolio budget";
         // A budget's ledger entry is dated with its period start (both import paths), so the
-        // condition on `l.date` selects the same entries as the one on `b.period_start` and
-        // lets the budget entries' date index (migration 0010) read only the period's.
+        // condition on `l.date` selects the same entries as the one on `b.period_start`. No
+        // index serves it since migration 0014: this reference reads every budget entry.
         let organisation = self.setting(ORGANISATION_REF).await?;
         let mut sql = "SELECT a.id, a.iati_identifier, b.type, b.period_start, CAST(l.usd_amount AS TEXT), \
              l.conversion_status, CAST(l.amount AS TEXT), l.currency, l.rate_source \

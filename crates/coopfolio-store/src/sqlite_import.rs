@@ -37,8 +37,8 @@ use crate::import::{
     first_date, ledger_conversion, ledger_kind, severity_text, ImportRunSummary, OrganisationRefs,
     ACTIVITY_COLUMNS, ACTIVITY_DATE_COLUMNS, ACTIVITY_DEFAULT_AID_TYPE_COLUMNS,
     ACTIVITY_NARRATIVE_COLUMNS, ACTIVITY_XML_COLUMNS, BEGIN_RUN_SQL, BUDGET_COLUMNS,
-    DIAGNOSTIC_COLUMNS, FINISH_RUN_SQL, LEDGER_COLUMNS, ORGANISATION_BUDGET_COLUMNS,
-    ORGANISATION_COLUMNS, ORGANISATION_REF_COLUMNS, ORGANISATION_UPSERT, PARTICIPATING_ORG_COLUMNS,
+    DIAGNOSTIC_COLUMNS, LEDGER_COLUMNS, ORGANISATION_BUDGET_COLUMNS, ORGANISATION_COLUMNS,
+    ORGANISATION_REF_COLUMNS, ORGANISATION_UPSERT, PARTICIPATING_ORG_COLUMNS,
     RECIPIENT_COUNTRY_COLUMNS, RECIPIENT_REGION_COLUMNS, RELATED_ACTIVITY_COLUMNS, SECTOR_COLUMNS,
     TRANSACTION_COLUMNS,
 };
@@ -67,6 +67,23 @@ const CACHE_KIB: i64 = 8 * 1024;
 /// of 1,000 pages it copied a folder's shared index pages into the database once per file or
 /// two.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 4096;
+
+/// Records the run's end and its counts: those of the rows the writer wrote, but for the
+/// organisations, which an activity may only have named.
+const FINISH_RUN_SQL: &str = "UPDATE import_run SET finished_at = $2, status = 'ok', \
+     activities = $6, transactions = $7, budgets = $8, \
+     organisations = (SELECT COUNT(*) FROM organisation WHERE import_run_id = $1), \
+     activities_skipped = $3, activities_replaced = $4, diagnostics = $5 \
+     WHERE id = $1 RETURNING activities, transactions, budgets, organisations";
+
+/// The rows of a file in the database so far: those it wrote, less those of its activities
+/// that a later batch of the same file replaced.
+#[derive(Default)]
+struct WrittenRows {
+    activities: i64,
+    transactions: i64,
+    budgets: i64,
+}
 
 /// What the session sends the writer thread.
 pub(crate) enum Message {
@@ -366,6 +383,7 @@ fn write_file(
     writer.activities_replaced = 0;
     writer.portfolio = PortfolioDelta::default();
     writer.budget_rollup = BudgetDelta::default();
+    writer.written = WrittenRows::default();
     // Policy areas set by hand are looked up per activity only when any are stored; most
     // databases are imported into before staff set any.
     writer.hand_set_areas_stored = match connection.query_row(
@@ -467,6 +485,11 @@ struct Writer<'c> {
     budget_rollup: BudgetDelta,
     /// Whether any policy area set by hand is stored, read when the file begins.
     hand_set_areas_stored: bool,
+    /// The file's rows in the database so far, for its run's counts.
+    written: WrittenRows,
+    /// An activity's titles and descriptions joined, the document of the search index; kept
+    /// between activities for its allocation.
+    search_text: String,
     hand_set_areas: Statement<'c>,
     portfolio_upsert: Statement<'c>,
     stored_activity: Statement<'c>,
@@ -474,6 +497,7 @@ struct Writer<'c> {
     activity: BorrowingStatement<'c>,
     activity_xml: BorrowingStatement<'c>,
     narrative: BorrowingStatement<'c>,
+    search_document: BorrowingStatement<'c>,
     default_aid_type: BorrowingStatement<'c>,
     participating_org: BorrowingStatement<'c>,
     date: BorrowingStatement<'c>,
@@ -501,6 +525,8 @@ impl<'c> Writer<'c> {
             portfolio: PortfolioDelta::default(),
             budget_rollup: BudgetDelta::default(),
             hand_set_areas_stored: false,
+            written: WrittenRows::default(),
+            search_text: String::new(),
             hand_set_areas: connection.prepare(
                 "SELECT policy_area FROM activity_policy_area WHERE activity_identifier = ?1",
             )?,
@@ -510,13 +536,14 @@ impl<'c> Writer<'c> {
             // ... RETURNING opens a temporary table on every run, found or not, which cost a
             // fifteenth of this thread's time in a file of new activities.
             stored_activity: connection.prepare(
-                "SELECT id, rollup_facts, budget_facts, budget_counted FROM activity \
-                 WHERE iati_identifier = ?1",
+                "SELECT id, rollup_facts, budget_facts, budget_counted, import_run_id \
+                 FROM activity WHERE iati_identifier = ?1",
             )?,
             delete_activity: ActivityDeletes::prepare(connection)?,
             activity: insert("activity", ACTIVITY_COLUMNS, "")?,
             activity_xml: insert("activity_xml", ACTIVITY_XML_COLUMNS, "")?,
             narrative: insert("activity_narrative", ACTIVITY_NARRATIVE_COLUMNS, "")?,
+            search_document: insert("activity_search", &["rowid", "text"], "")?,
             default_aid_type: insert(
                 "activity_default_aid_type",
                 ACTIVITY_DEFAULT_AID_TYPE_COLUMNS,
@@ -581,11 +608,20 @@ impl<'c> Writer<'c> {
                         row.get::<_, Option<String>>(1)?,
                         row.get::<_, Option<String>>(2)?,
                         row.get::<_, bool>(3)?,
+                        row.get::<_, i64>(4)?,
                     ))
                 })
                 .optional()?;
-            if let Some((stored_id, rollup_facts, budget_facts, budget_counted)) = stored {
-                self.delete_activity.execute(stored_id)?;
+            if let Some((stored_id, rollup_facts, budget_facts, budget_counted, stored_run)) =
+                stored
+            {
+                let deleted = self.delete_activity.execute(stored_id)?;
+                // An activity this file wrote in an earlier batch no longer counts for its run.
+                if stored_run == self.import_run_id {
+                    self.written.activities -= 1;
+                    self.written.transactions -= deleted.transactions;
+                    self.written.budgets -= deleted.budgets;
+                }
                 self.activities_replaced += 1;
                 if let Some(facts) = rollup_facts {
                     let facts = ActivityFacts::from_json(&facts, "replacing an activity").map_err(
@@ -639,6 +675,7 @@ impl<'c> Writer<'c> {
                 budget_facts.as_ref().map(BudgetFacts::to_json),
             ])?;
             let activity_id = connection.last_insert_rowid();
+            self.written.activities += 1;
             self.children(connection, activity_id, activity, &mut organisation_refs)?;
         }
         for (reference, (kind, name)) in &organisation_refs.refs {
@@ -684,6 +721,26 @@ impl<'c> Writer<'c> {
                 ])?;
                 position += 1;
             }
+        }
+        // The search document, as the sqlx path's INSERT ... SELECT builds it at commit from
+        // the narratives just written (`search::INDEX_IMPORT_RUN_SQL`): written here, the
+        // tokenizing happens while the reader still reads, not in the commit at the end.
+        let narratives = activity.titles.iter().chain(
+            activity
+                .descriptions
+                .iter()
+                .flat_map(|description| &description.narratives),
+        );
+        self.search_text.clear();
+        for (index, narrative) in narratives.enumerate() {
+            if index > 0 {
+                self.search_text.push(' ');
+            }
+            self.search_text.push_str(&narrative.text);
+        }
+        if position > 0 {
+            self.search_document
+                .execute(&binds![activity_id, self.search_text.as_str()])?;
         }
         for (position, aid_type) in activity.default_aid_types.iter().enumerate() {
             self.default_aid_type.execute(&binds![
@@ -747,6 +804,8 @@ impl<'c> Writer<'c> {
                 related.identifier,
             ])?;
         }
+        self.written.budgets += signed(activity.budgets.len() as u64);
+        self.written.transactions += signed(activity.transactions.len() as u64);
         for budget in &activity.budgets {
             let (amount, currency, value_date) = value_columns(budget.value.as_ref());
             self.budget.execute(&binds![
@@ -956,8 +1015,9 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    /// Records the run's counts and commits, with the statement of the sqlx path; the ledger
-    /// entries went in with their transactions and budgets.
+    /// Records the run's counts and commits. The ledger entries and search documents went in
+    /// with their activities, and the counts are the writer's own, where the sqlx path counts
+    /// the rows at commit, which here read back every page of the file's transactions.
     fn commit(
         &mut self,
         connection: &Connection,
@@ -977,16 +1037,6 @@ impl<'c> Writer<'c> {
                 .map_err(StoreError::sqlite("updating the portfolio rollup"))?;
         }
         self.settle_budgets(connection)?;
-        // The file's titles and descriptions join the search index in the same transaction,
-        // with one statement for the whole file rather than one per activity.
-        connection
-            .execute(
-                crate::search::INDEX_IMPORT_RUN_SQL,
-                named_params! {"$1": self.import_run_id},
-            )
-            .map_err(StoreError::sqlite(
-                "indexing titles and descriptions for search",
-            ))?;
         let recorded: (i64, i64, i64, i64) = connection
             .query_row(
                 FINISH_RUN_SQL,
@@ -996,6 +1046,9 @@ impl<'c> Writer<'c> {
                     "$3": signed(counts.activities_skipped),
                     "$4": signed(activities_replaced),
                     "$5": signed(counts.diagnostics),
+                    "$6": self.written.activities,
+                    "$7": self.written.transactions,
+                    "$8": self.written.budgets,
                 },
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
             )
@@ -1085,7 +1138,8 @@ impl Writer<'_> {
 /// (a grandchild of the activity) would need a delete this does not make, so the thread
 /// refuses to start instead.
 struct ActivityDeletes<'c> {
-    children: Vec<Statement<'c>>,
+    /// Each table's name and its delete.
+    children: Vec<(String, Statement<'c>)>,
     activity: Statement<'c>,
 }
 
@@ -1113,9 +1167,9 @@ impl<'c> ActivityDeletes<'c> {
                     "{grandchild} refers to {table}, whose rows go with their activity"
                 )));
             }
-            children.push(
-                connection.prepare(&format!("DELETE FROM \"{table}\" WHERE \"{column}\" = ?1"))?,
-            );
+            let delete =
+                connection.prepare(&format!("DELETE FROM \"{table}\" WHERE \"{column}\" = ?1"))?;
+            children.push((table, delete));
         }
         Ok(ActivityDeletes {
             children,
@@ -1123,13 +1177,27 @@ impl<'c> ActivityDeletes<'c> {
         })
     }
 
-    fn execute(&mut self, activity_id: i64) -> rusqlite::Result<()> {
-        for child in &mut self.children {
-            child.execute([activity_id])?;
+    /// Deletes the activity and its rows; returns how many transactions and budgets went.
+    fn execute(&mut self, activity_id: i64) -> rusqlite::Result<DeletedRows> {
+        let mut deleted = DeletedRows::default();
+        for (table, delete) in &mut self.children {
+            let rows = signed(delete.execute([activity_id])? as u64);
+            match table.as_str() {
+                "transaction" => deleted.transactions = rows,
+                "budget" => deleted.budgets = rows,
+                _ => {}
+            }
         }
         self.activity.execute([activity_id])?;
-        Ok(())
+        Ok(deleted)
     }
+}
+
+/// The transactions and budgets of a deleted activity, for the run's counts.
+#[derive(Default)]
+struct DeletedRows {
+    transactions: i64,
+    budgets: i64,
 }
 
 /// A schema the import writer cannot keep whole, as an error that names what it found.

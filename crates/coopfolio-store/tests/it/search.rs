@@ -34,6 +34,89 @@ async fn search_follows_imports_on_postgres() {
     database.drop_database().await;
 }
 
+/// The SQLite writer thread writes each activity's search document as it writes the activity;
+/// the batched path builds the documents at commit from the stored narratives. Both must find
+/// the same activities for every word: across batches, with a repeat that replaces an activity
+/// of an earlier batch, with activities that have no narrative or an empty one.
+#[tokio::test]
+async fn the_writer_thread_indexes_as_the_batched_path_does() {
+    let words = [
+        "emploi",
+        "travail",
+        "décent",
+        "jeunes",
+        "protección",
+        "social",
+        "niños",
+        "trabajo",
+        "skills",
+        "migration",
+        "just",
+        "transition",
+        "sécurité",
+        "santé",
+        "género",
+    ];
+    let mut activities = Vec::new();
+    for number in 0..150_usize {
+        let mut activity = activity(&format!("XM-DAC-41302-S{number}"), vec![], vec![]);
+        activity.titles = (0..number % 3)
+            .map(|index| {
+                narrative(
+                    ["en", "fr", "es"][index],
+                    words[(number + index) % words.len()],
+                )
+            })
+            .collect();
+        if number % 4 != 0 {
+            activity.descriptions = vec![Description {
+                kind: Some("1".to_owned()),
+                narratives: vec![
+                    narrative(
+                        "fr",
+                        &format!(
+                            "{} {}",
+                            words[number % 7],
+                            words[(number * 5) % words.len()]
+                        ),
+                    ),
+                    narrative(
+                        "es",
+                        if number % 5 == 0 {
+                            ""
+                        } else {
+                            words[(number * 3) % words.len()]
+                        },
+                    ),
+                ],
+            }];
+        }
+        activities.push(activity);
+    }
+    // The first activity again, after its batch went to the database, with other words.
+    let mut repeat = activity("XM-DAC-41302-S0", vec![], vec![]);
+    repeat.titles = vec![narrative("en", "Renewed decent work programme")];
+    activities.push(repeat);
+
+    let (file_store, _url, _folder) = sqlite_store().await;
+    let memory_store = Store::connect("sqlite::memory:").await.expect("connecting");
+    for store in [&file_store, &memory_store] {
+        import(store, "words.xml", activities.clone()).await;
+    }
+    for word in words.iter().chain(&["renewed", "programme", "decent"]) {
+        let on_file = found(&file_store, word).await;
+        assert_eq!(
+            on_file,
+            found(&memory_store, word).await,
+            "results for {word}"
+        );
+        assert!(!on_file.is_empty(), "{word} is found");
+    }
+    assert_eq!(found(&file_store, "renewed").await, ["XM-DAC-41302-S0"]);
+    file_store.close().await;
+    memory_store.close().await;
+}
+
 fn described(identifier: &str, french: &str) -> Activity {
     let mut activity = activity(identifier, vec![], vec![]);
     activity.descriptions = vec![Description {
