@@ -623,16 +623,35 @@ pub(crate) struct BudgetDelta {
 /// rollup, and a replaced activity's share left with it, so this one statement settles the
 /// parent rule for everything a file changed: a parent stored (new or again) and a child
 /// stored, in either order, in this file or an earlier one.
-pub(crate) const BUDGET_COUNTED_SQL: &str =
-    "UPDATE activity SET budget_counted = NOT budget_counted \
-     WHERE id IN (SELECT id FROM activity WHERE import_run_id = $1 \
-      UNION SELECT r.activity_id FROM activity parent JOIN related_activity r \
-      ON r.iati_identifier = parent.iati_identifier AND r.type = '1' \
-      WHERE parent.import_run_id = $1) \
-     AND budget_counted = EXISTS (SELECT 1 FROM related_activity r \
-      JOIN activity parent ON parent.iati_identifier = r.iati_identifier \
-      WHERE r.activity_id = activity.id AND r.type = '1') \
-     RETURNING budget_facts, budget_counted";
+pub(crate) const BUDGET_COUNTED_SQL: &str = concat!(
+    "UPDATE activity SET budget_counted = NOT budget_counted WHERE ",
+    budget_flag_to_turn!(),
+    " RETURNING budget_facts, budget_counted"
+);
+
+/// The activities whose flag [`BUDGET_COUNTED_SQL`] turns around, with their facts and the new
+/// flag, read without changing them. SQLite gathers a RETURNING clause's rows in memory
+/// before it hands over the first, which for a file of a gigabyte was some 40 MB of facts; its
+/// import writer reads these instead and turns the flags by id.
+pub(crate) const BUDGET_FLAGS_TO_TURN_SQL: &str = concat!(
+    "SELECT id, budget_facts, NOT budget_counted FROM activity WHERE ",
+    budget_flag_to_turn!()
+);
+
+/// The condition on `activity` of the two statements above: written by run `$1` or a child of
+/// an activity it wrote, and flagged otherwise than whether a parent of it is stored.
+macro_rules! budget_flag_to_turn {
+    () => {
+        "id IN (SELECT id FROM activity WHERE import_run_id = $1 \
+          UNION SELECT r.activity_id FROM activity parent JOIN related_activity r \
+          ON r.iati_identifier = parent.iati_identifier AND r.type = '1' \
+          WHERE parent.import_run_id = $1) \
+         AND budget_counted = EXISTS (SELECT 1 FROM related_activity r \
+          JOIN activity parent ON parent.iati_identifier = r.iati_identifier \
+          WHERE r.activity_id = activity.id AND r.type = '1')"
+    };
+}
+use budget_flag_to_turn;
 
 /// The key of the PostgreSQL advisory lock that writers of the budget rollup take for the
 /// last statements before they commit and hold until then. Whether a child counts depends on

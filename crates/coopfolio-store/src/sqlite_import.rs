@@ -43,7 +43,7 @@ use crate::import::{
     TRANSACTION_COLUMNS,
 };
 use crate::rollup::{
-    ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta, BUDGET_COUNTED_SQL, BUDGET_SUMS,
+    ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta, BUDGET_FLAGS_TO_TURN_SQL, BUDGET_SUMS,
     PORTFOLIO_UPSERT,
 };
 use crate::runs::{signed, unsigned};
@@ -1074,19 +1074,32 @@ impl Writer<'_> {
     /// read and added in Rust under the write lock this transaction holds.
     fn settle_budgets(&mut self, connection: &Connection) -> Result<(), StoreError> {
         let operation = "counting the budgets of imported activities";
-        let mut flip = connection
-            .prepare_cached(BUDGET_COUNTED_SQL)
+        // Read first, then turned by id: an UPDATE ... RETURNING would hold every row it
+        // returns in memory (see BUDGET_FLAGS_TO_TURN_SQL); the ids take 8 bytes each.
+        let mut to_turn = Vec::new();
+        let mut read = connection
+            .prepare_cached(BUDGET_FLAGS_TO_TURN_SQL)
             .map_err(StoreError::sqlite(operation))?;
-        let mut rows = flip
+        let mut rows = read
             .query(named_params! {"$1": self.import_run_id})
             .map_err(StoreError::sqlite(operation))?;
         while let Some(row) = rows.next().map_err(StoreError::sqlite(operation))? {
-            let facts: Option<String> = row.get(0).map_err(StoreError::sqlite(operation))?;
-            let counted: bool = row.get(1).map_err(StoreError::sqlite(operation))?;
+            let facts: Option<String> = row.get(1).map_err(StoreError::sqlite(operation))?;
+            let counted: bool = row.get(2).map_err(StoreError::sqlite(operation))?;
             self.budget_rollup
                 .stored(facts.as_deref(), if counted { 1 } else { -1 }, operation)?;
+            to_turn.push(
+                row.get::<_, i64>(0)
+                    .map_err(StoreError::sqlite(operation))?,
+            );
         }
         drop(rows);
+        let mut turn = connection
+            .prepare_cached("UPDATE activity SET budget_counted = NOT budget_counted WHERE id = ?1")
+            .map_err(StoreError::sqlite(operation))?;
+        for id in to_turn {
+            turn.execute([id]).map_err(StoreError::sqlite(operation))?;
+        }
         let operation = "updating the budget rollup";
         let mut read = connection
             .prepare_cached(&BUDGET_SUMS.read_sql())
