@@ -105,9 +105,7 @@ impl<'c> BorrowingStatement<'c> {
         connection: &'c Connection,
         sql: &str,
     ) -> rusqlite::Result<BorrowingStatement<'c>> {
-        let length = c_int::try_from(sql.len()).map_err(|_| {
-            rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_TOOBIG), None)
-        })?;
+        let length = c_length(sql.len())?;
         let mut statement = std::ptr::null_mut();
         // SAFETY: the handle is the live connection's, borrowed for 'c; the text pointer and
         // length describe `sql`, which SQLite only reads during the call.
@@ -210,24 +208,30 @@ fn pointer_and_length(bytes: &[u8]) -> rusqlite::Result<(*const c_void, c_int)> 
     if bytes.is_empty() {
         return Ok(("".as_ptr().cast::<c_void>(), 0));
     }
-    let length = c_int::try_from(bytes.len())
-        .map_err(|_| rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_TOOBIG), None))?;
+    let length = c_length(bytes.len())?;
     Ok((bytes.as_ptr().cast::<c_void>(), length))
+}
+
+/// A length as SQLite takes it; longer than a C int can say is SQLite's "too big".
+fn c_length(length: usize) -> rusqlite::Result<c_int> {
+    c_int::try_from(length)
+        .map_err(|_| rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_TOOBIG), None))
 }
 
 /// The connection's error for a failed call, with SQLite's message, as rusqlite reports it.
 fn failure(connection: &Connection, code: c_int) -> rusqlite::Error {
     // SAFETY: the handle is the live connection's; SQLite's message is a NUL-terminated string
     // valid until the next call on this connection, copied here at once.
-    let message = unsafe {
+    let (extended, message) = unsafe {
         let handle = connection.handle();
-        let extended = ffi::sqlite3_extended_errcode(handle);
         let text = ffi::sqlite3_errmsg(handle);
-        let message =
-            (!text.is_null()).then(|| CStr::from_ptr(text).to_string_lossy().into_owned());
-        (if extended != 0 { extended } else { code }, message)
+        (
+            ffi::sqlite3_extended_errcode(handle),
+            (!text.is_null()).then(|| CStr::from_ptr(text).to_string_lossy().into_owned()),
+        )
     };
-    rusqlite::Error::SqliteFailure(ffi::Error::new(message.0), message.1)
+    let code = if extended != 0 { extended } else { code };
+    rusqlite::Error::SqliteFailure(ffi::Error::new(code), message)
 }
 
 #[cfg(test)]
