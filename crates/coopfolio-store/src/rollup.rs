@@ -653,6 +653,10 @@ macro_rules! budget_flag_to_turn {
 }
 use budget_flag_to_turn;
 
+/// The related-activity type of a parent programme (RelatedActivityType 1): `r.type` in the
+/// condition above.
+pub(crate) const PARENT: &str = "1";
+
 /// The key of the PostgreSQL advisory lock that writers of the budget rollup take for the
 /// last statements before they commit and hold until then. Whether a child counts depends on
 /// another row (its parent), which a concurrent import may be writing: each settles the parent
@@ -687,6 +691,11 @@ impl BudgetDelta {
             Some(facts) => self.change(&BudgetFacts::from_json(facts, operation)?, sign),
             None => Ok(()),
         }
+    }
+
+    /// Adds the facts of an activity written as counted.
+    pub(crate) fn add(&mut self, facts: &BudgetFacts) -> Result<(), StoreError> {
+        self.change(facts, 1)
     }
 
     fn change(&mut self, facts: &BudgetFacts, sign: i64) -> Result<(), StoreError> {

@@ -24,7 +24,7 @@
 //! that SQLite ignores, so the database is as it was before the file.
 
 use std::path::PathBuf;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,10 +44,11 @@ use crate::import::{
 };
 use crate::rollup::{
     ActivityFacts, BudgetDelta, BudgetFacts, PortfolioDelta, BUDGET_FLAGS_TO_TURN_SQL, BUDGET_SUMS,
-    PORTFOLIO_UPSERT,
+    PARENT, PORTFOLIO_UPSERT,
 };
 use crate::runs::{signed, unsigned};
 use crate::sqlite_statement::{binds, BorrowingStatement};
+use crate::writeback::Writeback;
 use crate::StoreError;
 
 /// Batches waiting for the writer thread. One keeps it busy while the session fills the next
@@ -327,7 +328,7 @@ fn serve(database: &std::path::Path, jobs: std::sync::mpsc::Receiver<Job>) {
             return;
         }
     };
-    let mut writer = match Writer::prepare(&connection) {
+    let mut writer = match Writer::prepare(&connection, database) {
         Ok(writer) => writer,
         Err(error) => {
             let _ = job
@@ -348,7 +349,10 @@ fn serve(database: &std::path::Path, jobs: std::sync::mpsc::Receiver<Job>) {
         }
         job = match jobs.recv() {
             Ok(next) => next,
-            Err(_) => return,
+            Err(_) => {
+                writer.checkpoint(&connection);
+                return;
+            }
         };
     }
 }
@@ -403,11 +407,13 @@ fn write_file(
         return Ok(None);
     }
 
+    writer.writing(true);
     let outcome = receive(connection, writer, &mut receiver);
     if !matches!(outcome, Ok(Some(_))) {
         // A failed ROLLBACK leaves the transaction open, and the thread ends (see `serve`).
         let _ = connection.execute_batch("ROLLBACK");
     }
+    writer.writing(false);
     outcome
 }
 
@@ -462,13 +468,58 @@ fn open(database: &std::path::Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-/// Starts the thread that frees the writer's written batches; it ends when the writer, and
+/// What the writer thread hands its helper thread, work it takes off the import's slowest
+/// thread.
+enum Chore {
+    /// A written batch, to be freed.
+    Free(Vec<Activity>),
+    /// Whether the writer is writing (a file's transaction, or a checkpoint): while it is, the
+    /// helper starts the writeback of the database's files every [`WRITEBACK_INTERVAL`].
+    Writing(bool),
+}
+
+/// How often the helper starts the writeback while the writer writes: a 40 MB log is written
+/// in about half a second, so each call hands the disk a few hundred kilobytes.
+const WRITEBACK_INTERVAL: Duration = Duration::from_millis(4);
+
+/// Starts the writer's helper thread, which frees written batches and starts the writeback of
+/// the database's files ([`Writeback`]) while the writer writes; it ends when the writer, and
 /// with it the sending end, is dropped.
-fn retire_thread() -> Option<SyncSender<Vec<Activity>>> {
-    let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Activity>>(1);
+fn helper_thread(database: &std::path::Path) -> Option<SyncSender<Chore>> {
+    let (sender, chores) = std::sync::mpsc::sync_channel::<Chore>(1);
+    let mut writeback = Writeback::new(database);
     std::thread::Builder::new()
-        .name("sqlite-import-free".into())
-        .spawn(move || batches.into_iter().for_each(drop))
+        .name("sqlite-import-help".into())
+        .spawn(move || {
+            let mut writing = false;
+            loop {
+                let chore = if writing {
+                    match chores.recv_timeout(WRITEBACK_INTERVAL) {
+                        Ok(chore) => Some(chore),
+                        Err(RecvTimeoutError::Timeout) => None,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                } else {
+                    match chores.recv() {
+                        Ok(chore) => Some(chore),
+                        Err(_) => return,
+                    }
+                };
+                match chore {
+                    Some(Chore::Free(activities)) => drop(activities),
+                    Some(Chore::Writing(now)) => {
+                        if now && !writing {
+                            writeback.reopen();
+                        }
+                        writing = now;
+                    }
+                    None => {}
+                }
+                if writing {
+                    writeback.start();
+                }
+            }
+        })
         .ok()
         .map(|_| sender)
 }
@@ -510,12 +561,15 @@ struct Writer<'c> {
     ledger: BorrowingStatement<'c>,
     organisation_ref: BorrowingStatement<'c>,
     diagnostic: BorrowingStatement<'c>,
-    /// Where written batches go to be freed; `None` if that thread could not start.
-    retired: Option<SyncSender<Vec<Activity>>>,
+    /// The helper thread; `None` if it could not start.
+    helper: Option<SyncSender<Chore>>,
 }
 
 impl<'c> Writer<'c> {
-    fn prepare(connection: &'c Connection) -> rusqlite::Result<Writer<'c>> {
+    fn prepare(
+        connection: &'c Connection,
+        database: &std::path::Path,
+    ) -> rusqlite::Result<Writer<'c>> {
         let insert = |table: &str, columns: &[&str], suffix: &str| {
             BorrowingStatement::prepare(connection, &insert_sql(table, columns, suffix))
         };
@@ -540,7 +594,11 @@ impl<'c> Writer<'c> {
                  FROM activity WHERE iati_identifier = ?1",
             )?,
             delete_activity: ActivityDeletes::prepare(connection)?,
-            activity: insert("activity", ACTIVITY_COLUMNS, "")?,
+            activity: insert(
+                "activity",
+                &[ACTIVITY_COLUMNS, &["budget_counted"]].concat(),
+                "",
+            )?,
             activity_xml: insert("activity_xml", ACTIVITY_XML_COLUMNS, "")?,
             narrative: insert("activity_narrative", ACTIVITY_NARRATIVE_COLUMNS, "")?,
             search_document: insert("activity_search", &["rowid", "text"], "")?,
@@ -564,19 +622,38 @@ impl<'c> Writer<'c> {
                 "ON CONFLICT (ref) DO NOTHING",
             )?,
             diagnostic: insert("diagnostic", DIAGNOSTIC_COLUMNS, "")?,
-            retired: retire_thread(),
+            helper: helper_thread(database),
         })
     }
 
-    /// Frees a written batch on the freeing thread, or here if that thread is gone. A batch is
+    /// Frees a written batch on the helper thread, or here if that thread is gone. A batch is
     /// some 30,000 allocations made by the reader thread; freeing them took about a tenth of
     /// this thread's time, which is the import's bottleneck, while the other core had time.
     fn retire(&self, activities: Vec<Activity>) {
-        if let Some(retired) = &self.retired {
-            // The channel holds one batch: freeing one takes far less time than writing the
-            // next, so this rarely waits, and at most two batches wait to be freed.
-            let _ = retired.send(activities);
+        // The channel holds one chore: freeing a batch takes far less time than writing the
+        // next, so this rarely waits, and at most two batches wait to be freed.
+        self.chore(Chore::Free(activities));
+    }
+
+    /// Tells the helper thread whether the writer is writing.
+    fn writing(&self, writing: bool) {
+        self.chore(Chore::Writing(writing));
+    }
+
+    fn chore(&self, chore: Chore) {
+        if let Some(helper) = &self.helper {
+            let _ = helper.send(chore);
         }
+    }
+
+    /// Copies the write-ahead log into the database, with the writeback running, when the
+    /// store lets the thread go. The pool's last connection checkpoints as it closes, but on a
+    /// thread of its own with nobody to start the writeback; after this it finds nothing to
+    /// copy. PASSIVE: a reader still reading keeps its pages for the pool's checkpoint.
+    fn checkpoint(&self, connection: &Connection) {
+        self.writing(true);
+        let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        self.writing(false);
     }
 
     /// Writes a batch of activities, none with the identifier of another in the batch.
@@ -648,8 +725,20 @@ impl<'c> Writer<'c> {
             let end_date = first_date(activity, &["4", "3"]);
             let facts = ActivityFacts::of(activity, start_date, end_date, hand_set);
             self.portfolio.add(&facts);
-            // The budgets join the rollup at commit, once the parent rule is settled.
             let budget_facts = BudgetFacts::of_activity(activity);
+            // An activity that names no parent programme counts from the start, its budgets
+            // in the rollup at once; the commit's settling then turns only the flags that a
+            // parent decides (see `settle_budgets`). Written uncounted, every activity was
+            // updated again at commit, a second write of every page of the table.
+            let counted = !activity
+                .related_activities
+                .iter()
+                .any(|related| related.kind.as_deref() == Some(PARENT));
+            if let (true, Some(facts)) = (counted, &budget_facts) {
+                self.budget_rollup
+                    .add(facts)
+                    .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
+            }
             let reporting_org = activity.reporting_org.as_ref();
             self.activity.execute(&binds![
                 activity.identifier,
@@ -673,6 +762,7 @@ impl<'c> Writer<'c> {
                 self.import_run_id,
                 facts.to_json(),
                 budget_facts.as_ref().map(BudgetFacts::to_json),
+                counted,
             ])?;
             let activity_id = connection.last_insert_rowid();
             self.written.activities += 1;

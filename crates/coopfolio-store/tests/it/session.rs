@@ -1,7 +1,7 @@
 //! An import session that is dropped without commit, as when the importer panics or its task
 //! is cancelled, must leave the database as it found it, and must not block the next import.
 
-use coopfolio_store::Store;
+use coopfolio_store::{ImportSession, Store};
 
 use crate::support::{activity, sqlite_store, transaction, warning, TestDatabase};
 
@@ -63,15 +63,7 @@ async fn dropped_session_leaves_nothing(store: &Store) {
 async fn an_identifier_repeated_after_its_batch_was_written_replaces_it() {
     let (store, _url, _folder) = sqlite_store().await;
     let mut session = store.begin_import("repeats.xml", 10).await.expect("begin");
-    for number in 0..70 {
-        let identifier = format!("XM-DAC-41302-{number}");
-        let activity = activity(
-            &identifier,
-            vec![transaction("3", "1", "USD", "2024-01-01")],
-            vec![],
-        );
-        session.add_activity(activity).await.expect("add activity");
-    }
+    add_numbered_activities(&mut session, 70).await;
     // The first batch is in the database by now; the later copy of its first activity wins.
     let mut later = activity("XM-DAC-41302-0", vec![], vec![]);
     later.raw_xml = b"<iati-activity>later</iati-activity>".to_vec();
@@ -94,6 +86,32 @@ async fn an_identifier_repeated_after_its_batch_was_written_replaces_it() {
     );
     let stats = store.stats().await.expect("stats");
     assert_eq!((stats.activities, stats.transactions), (70, 69));
+}
+
+#[tokio::test]
+async fn a_closed_store_leaves_its_imports_in_the_database_file_alone() {
+    let (store, url, _folder) = sqlite_store().await;
+    let mut session = store.begin_import("closing.xml", 10).await.expect("begin");
+    add_numbered_activities(&mut session, 150).await;
+    session.commit(0).await.expect("commit");
+    store.close().await;
+
+    // The writer checkpoints as the store closes, and the pool's last connection removes the
+    // log: a copy of the database file alone holds the import.
+    let path = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
+    let log = path.with_extension("db-wal");
+    assert!(
+        std::fs::metadata(&log).map_or(true, |metadata| metadata.len() == 0),
+        "the write-ahead log outlived the store"
+    );
+    let copy = path.with_file_name("copy.db");
+    std::fs::copy(&path, &copy).expect("copying the database file");
+    let reopened = Store::connect(&format!("sqlite://{}", copy.display()))
+        .await
+        .expect("opening the copy");
+    let stats = reopened.stats().await.expect("stats");
+    assert_eq!((stats.activities, stats.transactions), (150, 150));
+    reopened.close().await;
 }
 
 #[tokio::test]
@@ -170,4 +188,17 @@ async fn concurrent_imports_on_postgres_do_not_wait_for_each_other() {
     assert_eq!(store.stats().await.expect("stats").activities, 141);
     store.close().await;
     database.drop_database().await;
+}
+
+/// Adds activities `XM-DAC-41302-0` onwards, each with one transaction.
+async fn add_numbered_activities(session: &mut ImportSession, count: usize) {
+    for number in 0..count {
+        let identifier = format!("XM-DAC-41302-{number}");
+        let activity = activity(
+            &identifier,
+            vec![transaction("3", "1", "USD", "2024-01-01")],
+            vec![],
+        );
+        session.add_activity(activity).await.expect("add activity");
+    }
 }
