@@ -82,6 +82,10 @@ struct Batch {
 }
 
 const RECORDS_PER_BATCH: usize = 64;
+/// A file's first batch, each later one twice the last up to [`RECORDS_PER_BATCH`], so that the
+/// store starts writing a file soon after its reading begins (see the store's
+/// `FIRST_SQLITE_BATCH`).
+const FIRST_BATCH_RECORDS: usize = 8;
 /// Diagnostics kept in memory per file for the report. A hostile or badly broken file can carry
 /// millions; they all go to the database, and memory stays bounded whatever the file holds.
 pub const DIAGNOSTICS_KEPT: usize = 1000;
@@ -263,6 +267,7 @@ fn read_batches(
 ) {
     let mut reader = IatiReader::new(source, label, codelists);
     let mut batch = Batch::default();
+    let mut batch_records = FIRST_BATCH_RECORDS;
     loop {
         let finished = match reader.next_record(&mut batch.diagnostics) {
             Ok(Some(record)) => {
@@ -275,7 +280,8 @@ fn read_batches(
                 true
             }
         };
-        if finished || batch.records.len() >= RECORDS_PER_BATCH {
+        if finished || batch.records.len() >= batch_records {
+            batch_records = (batch_records * 2).min(RECORDS_PER_BATCH);
             batch.bytes_read = reader.bytes_read();
             // A closed channel means the store side gave up; there is nobody left to read for.
             if sender.blocking_send(std::mem::take(&mut batch)).is_err() || finished {
