@@ -553,6 +553,7 @@ struct Writer<'c> {
     hand_set_areas: Statement<'c>,
     portfolio_upsert: Statement<'c>,
     stored_activity: Statement<'c>,
+    parent_stored: Statement<'c>,
     delete_activity: ActivityDeletes<'c>,
     activity: BorrowingStatement<'c>,
     activity_xml: BorrowingStatement<'c>,
@@ -602,6 +603,8 @@ impl<'c> Writer<'c> {
                 "SELECT id, rollup_facts, budget_facts, budget_counted, import_run_id \
                  FROM activity WHERE iati_identifier = ?1",
             )?,
+            parent_stored: connection
+                .prepare("SELECT 1 FROM activity WHERE iati_identifier = ?1")?,
             delete_activity: ActivityDeletes::prepare(connection)?,
             activity: insert(
                 "activity",
@@ -735,14 +738,20 @@ impl<'c> Writer<'c> {
             let facts = ActivityFacts::of(activity, start_date, end_date, hand_set);
             self.portfolio.add(&facts);
             let budget_facts = BudgetFacts::of_activity(activity);
-            // An activity that names no parent programme counts from the start, its budgets
-            // in the rollup at once; the commit's settling then turns only the flags that a
-            // parent decides (see `settle_budgets`). Written uncounted, every activity was
-            // updated again at commit, a second write of every page of the table.
-            let counted = !activity
-                .related_activities
-                .iter()
-                .any(|related| related.kind.as_deref() == Some(PARENT));
+            // An activity counts when no parent programme of it is stored: written so, with
+            // its budgets in the rollup at once, the commit's settling turns only the flags of
+            // parents written later in the file or of children stored before (see
+            // `settle_budgets`). Written uncounted, every activity was updated again at commit,
+            // a second write of every page of the table.
+            let mut counted = true;
+            for related in &activity.related_activities {
+                if related.kind.as_deref() == Some(PARENT)
+                    && self.parent_stored.exists([&related.identifier])?
+                {
+                    counted = false;
+                    break;
+                }
+            }
             if let (true, Some(facts)) = (counted, &budget_facts) {
                 self.budget_rollup
                     .add(facts)
