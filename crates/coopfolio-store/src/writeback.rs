@@ -30,7 +30,8 @@ impl Writeback {
     }
 
     /// Opens the files afresh: SQLite deletes the log when its last connection closes, and a
-    /// later connection makes a new one.
+    /// later connection makes a new one. A database in rollback-journal mode has no log; its
+    /// journal, which SQLite syncs before it writes the database, holds few pages.
     pub(crate) fn reopen(&mut self) {
         let mut log = self.database.clone().into_os_string();
         log.push("-wal");

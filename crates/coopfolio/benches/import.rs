@@ -292,7 +292,7 @@ fn row(
 }
 
 fn remove_database(database: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
     }
 }

@@ -50,9 +50,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if matches!(cli.command, Command::Import(_) | Command::Demo(_)) {
         std::thread::spawn(Codelists::bundled);
     }
-    let store = Store::connect(&cli.database_url)
-        .await
-        .context("opening the database")?;
+    // An import into a new SQLite database writes each page once (see
+    // `Store::connect_to_load`); every other command, `demo` too since it goes on to serve,
+    // opens the database in WAL mode.
+    let store = if matches!(cli.command, Command::Import(_)) {
+        Store::connect_to_load(&cli.database_url).await
+    } else {
+        Store::connect(&cli.database_url).await
+    }
+    .context("opening the database")?;
     let result = match cli.command {
         Command::Demo(args) => demo(&store, args).await,
         Command::Report(args) => report(&store, args).await,

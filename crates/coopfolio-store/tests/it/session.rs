@@ -115,6 +115,55 @@ async fn a_closed_store_leaves_its_imports_in_the_database_file_alone() {
 }
 
 #[tokio::test]
+async fn a_new_database_is_loaded_with_a_rollback_journal_and_closed_in_wal_mode() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("loaded.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::connect_to_load(&url).await.expect("connecting");
+    let mut session = store.begin_import("first.xml", 10).await.expect("begin");
+    add_numbered_activities(&mut session, 120).await;
+    session.commit(0).await.expect("commit");
+    assert_eq!(journal_of(&path), Journal::Rollback, "while loading");
+    assert!(!folder.path().join("loaded.db-wal").exists());
+    store.close().await;
+    assert_eq!(journal_of(&path), Journal::Wal, "after the load");
+    for leftover in ["loaded.db-wal", "loaded.db-journal"] {
+        assert!(
+            std::fs::metadata(folder.path().join(leftover)).map_or(true, |file| file.len() == 0),
+            "{leftover} outlived the store"
+        );
+    }
+
+    // Opened to load again, the existing database stays in WAL mode, so that a reader in
+    // another process is never locked out, and keeps what the first load wrote.
+    let store = Store::connect_to_load(&url).await.expect("reconnecting");
+    let mut session = store.begin_import("second.xml", 10).await.expect("begin");
+    add_numbered_activities(&mut session, 130).await;
+    session.commit(0).await.expect("commit");
+    assert_eq!(journal_of(&path), Journal::Wal, "an existing database");
+    let stats = store.stats().await.expect("stats");
+    assert_eq!((stats.activities, stats.transactions), (130, 130));
+    store.close().await;
+}
+
+#[derive(Debug, PartialEq)]
+enum Journal {
+    Rollback,
+    Wal,
+}
+
+/// The journal mode a SQLite database file's header gives (its read and write versions, bytes
+/// 18 and 19: 1 for a rollback journal, 2 for WAL).
+fn journal_of(path: &std::path::Path) -> Journal {
+    let header = std::fs::read(path).expect("reading the database file");
+    match (header[18], header[19]) {
+        (1, 1) => Journal::Rollback,
+        (2, 2) => Journal::Wal,
+        versions => panic!("unexpected file format versions {versions:?}"),
+    }
+}
+
+#[tokio::test]
 async fn an_in_memory_database_keeps_what_was_imported() {
     let store = Store::connect("sqlite::memory:").await.expect("connecting");
     assert_eq!(store.backend(), coopfolio_store::Backend::Sqlite);

@@ -21,9 +21,57 @@ fn sigkill_in_the_middle_of_an_import_changes_nothing() {
         .success());
     let before = database.stats_json();
 
+    // The import writes its transaction to the write-ahead log.
+    kill_while_importing(&database, &sources, &format!("{database_file}-wal"));
+
+    assert_eq!(database.stats_json(), before);
+    let runs = database.coopfolio(&["stats"]);
+    assert!(runs.status.success(), "{}", text(&runs.stderr));
+    // The database is still usable: the next import goes in.
+    assert!(database
+        .coopfolio(&["import", "iati", sources[1].to_str().unwrap()])
+        .status
+        .success());
+    assert!(
+        database.stats_json()["activities"].as_u64().unwrap()
+            > before["activities"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn sigkill_in_the_first_import_into_a_new_database_leaves_it_empty() {
+    let Some(folder) = covid_extract("SIGKILL mid-import into a new database") else {
+        return;
+    };
+    let database = TestDatabase::sqlite();
+    let database_file = database.url.trim_start_matches("sqlite://").to_owned();
+    let sources = coopfolio_testdata::xml_files(&folder).unwrap();
+
+    // Into a new database the import writes its pages straight into the database file, with
+    // a rollback journal, which the next connection plays back.
+    kill_while_importing(&database, &sources, &database_file);
+    assert!(
+        std::path::Path::new(&format!("{database_file}-journal")).exists(),
+        "the killed import left no journal to play back"
+    );
+
+    let stats = database.stats_json();
+    assert_eq!(stats["activities"], 0, "{stats}");
+    assert_eq!(stats["transactions"], 0, "{stats}");
+    assert!(database
+        .coopfolio(&["import", "iati", sources[0].to_str().unwrap()])
+        .status
+        .success());
+    assert!(database.stats_json()["activities"].as_u64().unwrap() > 0);
+}
+
+/// Starts importing a file three times the size of the sample and kills the process once
+/// `written` (the file its transaction goes to) has grown past 8 MB, so that the kill lands in
+/// the middle of the work and not before it.
+fn kill_while_importing(database: &TestDatabase, sources: &[std::path::PathBuf], written: &str) {
     let scratch = tempfile::tempdir().unwrap();
     let big = scratch.path().join("big.xml");
-    coopfolio_testdata::write_synthetic_file(&sources, 3, &big).unwrap();
+    coopfolio_testdata::write_synthetic_file(sources, 3, &big).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_coopfolio"))
         .args(["import", "iati", big.to_str().unwrap()])
         .env("COOPFOLIO_DATABASE_URL", &database.url)
@@ -31,14 +79,10 @@ fn sigkill_in_the_middle_of_an_import_changes_nothing() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-
-    // Wait until the import has written a good part of its transaction to the write-ahead log,
-    // so the kill lands in the middle of the work and not before it.
-    let wal = format!("{database_file}-wal");
     let started = Instant::now();
     loop {
-        let written = std::fs::metadata(&wal).map_or(0, |metadata| metadata.len());
-        if written > 8 << 20 {
+        let size = std::fs::metadata(written).map_or(0, |metadata| metadata.len());
+        if size > 8 << 20 {
             break;
         }
         assert!(
@@ -57,17 +101,4 @@ fn sigkill_in_the_middle_of_an_import_changes_nothing() {
     );
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
-
-    assert_eq!(database.stats_json(), before);
-    let runs = database.coopfolio(&["stats"]);
-    assert!(runs.status.success(), "{}", text(&runs.stderr));
-    // The database is still usable: the next import goes in.
-    assert!(database
-        .coopfolio(&["import", "iati", sources[1].to_str().unwrap()])
-        .status
-        .success());
-    assert!(
-        database.stats_json()["activities"].as_u64().unwrap()
-            > before["activities"].as_u64().unwrap()
-    );
 }
