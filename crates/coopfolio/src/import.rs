@@ -151,40 +151,9 @@ pub async fn import_path(
     codelists: Arc<Codelists>,
     progress: impl FnMut(u64),
 ) -> anyhow::Result<FileReport> {
-    let label = path.display().to_string();
-    let opened = std::fs::File::open(path).and_then(|file| {
-        let bytes = file.metadata()?.len();
-        Ok((file, bytes))
-    });
-    match opened {
-        Ok((file, bytes)) => {
-            let source = std::io::BufReader::with_capacity(256 * 1024, file);
-            import_source(store, &label, source, bytes, codelists, progress).await
-        }
-        Err(error) => {
-            let fatal = Diagnostic {
-                severity: Severity::Fatal,
-                code: "unreadable-file",
-                message: format!("cannot read the file: {error}"),
-                file: label.clone(),
-                line: 0,
-                column: 0,
-                path: String::new(),
-                record: None,
-            };
-            let session = store.begin_import(&label, 0).await?;
-            let summary = session.fail(&fatal).await?;
-            Ok(FileReport {
-                label,
-                bytes: 0,
-                fatal: Some(fatal),
-                records_skipped: 0,
-                diagnostics: Vec::new(),
-                warnings: 0,
-                summary,
-            })
-        }
-    }
+    FileReading::start(path, codelists)?
+        .store(store, progress)
+        .await
 }
 
 /// Imports one document from any byte source, in one database transaction.
@@ -194,69 +163,165 @@ pub async fn import_source(
     source: impl BufRead + Send + 'static,
     bytes: u64,
     codelists: Arc<Codelists>,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> anyhow::Result<FileReport> {
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(BATCHES_IN_FLIGHT);
-    let reader_label = label.to_owned();
-    let reader_thread = std::thread::Builder::new()
-        .name("iati-reader".into())
-        .spawn(move || read_batches(source, reader_label, codelists, sender))
-        .context("starting the reader thread")?;
+    FileReading::from_source(label, source, bytes, codelists)?
+        .store(store, progress)
+        .await
+}
 
-    let mut session = store.begin_import(label, bytes).await?;
-    let mut diagnostics = Vec::new();
-    let (mut warnings, mut records_skipped) = (0, 0);
-    let mut fatal = None;
-    let mut last_position = 0;
-    while let Some(batch) = receiver.recv().await {
-        for record in batch.records {
-            match record {
-                Record::Activity(activity) => session.add_activity(activity).await?,
-                Record::Organisation(organisation) => {
-                    session.add_organisation(organisation).await?
-                }
+/// A file whose reading has begun: its reader thread parses the first batches into the
+/// channel, then waits for the store to take them. A command with many files starts the next
+/// file's reading before it stores the current one, so that the next file's first records are
+/// ready when the current one has committed, instead of the writer waiting for them.
+pub struct FileReading {
+    label: String,
+    bytes: u64,
+    /// The reader, or why the file could not be opened.
+    reader: Result<ReaderThread, Diagnostic>,
+}
+
+struct ReaderThread {
+    batches: tokio::sync::mpsc::Receiver<Batch>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl FileReading {
+    /// Opens a file and starts reading it. A file that cannot be opened is no error here: it
+    /// is stored as a failed file.
+    pub fn start(path: &Path, codelists: Arc<Codelists>) -> anyhow::Result<FileReading> {
+        let label = path.display().to_string();
+        let opened = std::fs::File::open(path).and_then(|file| {
+            let bytes = file.metadata()?.len();
+            Ok((file, bytes))
+        });
+        match opened {
+            Ok((file, bytes)) => {
+                let source = std::io::BufReader::with_capacity(256 * 1024, file);
+                FileReading::from_source(&label, source, bytes, codelists)
             }
-        }
-        session.add_diagnostics(&batch.diagnostics).await?;
-        for diagnostic in batch.diagnostics {
-            match diagnostic.severity {
-                Severity::Warning => warnings += 1,
-                // By the reader's contract an error means the record was skipped.
-                Severity::Error => records_skipped += 1,
-                Severity::Fatal => {}
-            }
-            if diagnostics.len() < DIAGNOSTICS_KEPT {
-                diagnostics.push(diagnostic);
-            }
-        }
-        progress(batch.bytes_read - last_position);
-        last_position = batch.bytes_read;
-        if batch.fatal.is_some() {
-            fatal = batch.fatal;
-            break;
+            Err(error) => Ok(FileReading {
+                reader: Err(Diagnostic {
+                    severity: Severity::Fatal,
+                    code: "unreadable-file",
+                    message: format!("cannot read the file: {error}"),
+                    file: label.clone(),
+                    line: 0,
+                    column: 0,
+                    path: String::new(),
+                    record: None,
+                }),
+                label,
+                bytes: 0,
+            }),
         }
     }
-    // The reader stops by itself after a fatal error or at the end of the document; dropping
-    // the receiver first makes sure it never waits on a full channel.
-    drop(receiver);
-    reader_thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the reader thread for {label} panicked"))?;
-    progress(bytes.saturating_sub(last_position));
 
-    let summary = match &fatal {
-        Some(fatal) => session.fail(fatal).await?,
-        None => session.commit(records_skipped).await?,
-    };
-    Ok(FileReport {
-        label: label.to_owned(),
-        bytes,
-        fatal,
-        records_skipped,
-        diagnostics,
-        warnings,
-        summary,
-    })
+    /// Starts reading a document from any byte source.
+    pub fn from_source(
+        label: &str,
+        source: impl BufRead + Send + 'static,
+        bytes: u64,
+        codelists: Arc<Codelists>,
+    ) -> anyhow::Result<FileReading> {
+        let (sender, batches) = tokio::sync::mpsc::channel::<Batch>(BATCHES_IN_FLIGHT);
+        let reader_label = label.to_owned();
+        let handle = std::thread::Builder::new()
+            .name("iati-reader".into())
+            .spawn(move || read_batches(source, reader_label, codelists, sender))
+            .context("starting the reader thread")?;
+        Ok(FileReading {
+            label: label.to_owned(),
+            bytes,
+            reader: Ok(ReaderThread { batches, handle }),
+        })
+    }
+
+    /// Stores what the reader reads, in one database transaction.
+    pub async fn store(
+        self,
+        store: &Store,
+        mut progress: impl FnMut(u64),
+    ) -> anyhow::Result<FileReport> {
+        let FileReading {
+            label,
+            bytes,
+            reader,
+        } = self;
+        let ReaderThread {
+            mut batches,
+            handle,
+        } = match reader {
+            Ok(reader) => reader,
+            Err(fatal) => {
+                let session = store.begin_import(&label, 0).await?;
+                let summary = session.fail(&fatal).await?;
+                return Ok(FileReport {
+                    label,
+                    bytes: 0,
+                    fatal: Some(fatal),
+                    records_skipped: 0,
+                    diagnostics: Vec::new(),
+                    warnings: 0,
+                    summary,
+                });
+            }
+        };
+        let mut session = store.begin_import(&label, bytes).await?;
+        let mut diagnostics = Vec::new();
+        let (mut warnings, mut records_skipped) = (0, 0);
+        let mut fatal = None;
+        let mut last_position = 0;
+        while let Some(batch) = batches.recv().await {
+            for record in batch.records {
+                match record {
+                    Record::Activity(activity) => session.add_activity(activity).await?,
+                    Record::Organisation(organisation) => {
+                        session.add_organisation(organisation).await?
+                    }
+                }
+            }
+            session.add_diagnostics(&batch.diagnostics).await?;
+            for diagnostic in batch.diagnostics {
+                match diagnostic.severity {
+                    Severity::Warning => warnings += 1,
+                    // By the reader's contract an error means the record was skipped.
+                    Severity::Error => records_skipped += 1,
+                    Severity::Fatal => {}
+                }
+                if diagnostics.len() < DIAGNOSTICS_KEPT {
+                    diagnostics.push(diagnostic);
+                }
+            }
+            progress(batch.bytes_read - last_position);
+            last_position = batch.bytes_read;
+            if batch.fatal.is_some() {
+                fatal = batch.fatal;
+                break;
+            }
+        }
+        // The reader stops by itself after a fatal error or at the end of the document;
+        // dropping the receiver first makes sure it never waits on a full channel.
+        drop(batches);
+        handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reader thread for {label} panicked"))?;
+        progress(bytes.saturating_sub(last_position));
+
+        let summary = match &fatal {
+            Some(fatal) => session.fail(fatal).await?,
+            None => session.commit(records_skipped).await?,
+        };
+        Ok(FileReport {
+            label,
+            bytes,
+            fatal,
+            records_skipped,
+            diagnostics,
+            warnings,
+            summary,
+        })
+    }
 }
 
 fn read_batches(
