@@ -417,13 +417,14 @@ async fn import_iati(store: &Store, args: ImportIatiArgs) -> anyhow::Result<Exit
 
     let started = Instant::now();
     let mut totals = ImportTotals::default();
-    let start = |file: &std::path::PathBuf| import::FileReading::start(file, codelists.clone());
-    let mut next = files.first().map(start).transpose()?;
-    for (index, file) in files.iter().enumerate() {
-        let reading = next.take().context("every file's reading is started")?;
+    let mut readings = files
+        .iter()
+        .map(|file| import::FileReading::start(file, codelists.clone()));
+    let mut next = readings.next().transpose()?;
+    while let Some(reading) = next {
         // The next file's reader parses its first records while this file is stored.
-        next = files.get(index + 1).map(start).transpose()?;
-        progress.set_message(file.display().to_string());
+        next = readings.next().transpose()?;
+        progress.set_message(reading.label().to_owned());
         let report = reading.store(store, |bytes| progress.inc(bytes)).await?;
         if !args.json {
             progress.suspend(|| print_file_report(&report, args.warnings));

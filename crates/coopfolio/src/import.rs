@@ -237,6 +237,11 @@ impl FileReading {
         })
     }
 
+    /// The file's name as reports show it.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
     /// Stores what the reader reads, in one database transaction.
     pub async fn store(
         self,
