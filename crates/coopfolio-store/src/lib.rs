@@ -134,7 +134,8 @@ impl Store {
     /// the database is as it was before the file, as in WAL mode. Readers wait while an import
     /// commits, which on a database that did not exist when the command began harms nobody.
     /// An existing database is opened as by [`Store::connect`], in WAL mode: another process
-    /// may be reading it.
+    /// may be reading it. The journal syncs the disk at every commit where WAL mode does not,
+    /// so the `import` command opens a new database so only for files of a few MB or more.
     pub async fn connect_to_load(url: &str) -> Result<Store, StoreError> {
         Store::open(url, Journal::RollbackIfNew).await
     }

@@ -94,6 +94,34 @@ pub const DIAGNOSTICS_KEPT: usize = 1000;
 /// document and 6 MB more peak memory on the 1 GB one, whose target is 64 MB.
 const BATCHES_IN_FLIGHT: usize = 2;
 
+/// The files of one `import` command and their size.
+#[derive(Debug)]
+pub struct FileList {
+    pub files: Vec<PathBuf>,
+    /// Their bytes on disk; a file that cannot be read counts as empty (it fails when stored).
+    pub bytes: u64,
+}
+
+impl FileList {
+    /// Lists the files the paths stand for (see [`expand_paths`]) and adds up their sizes.
+    pub fn list(paths: &[PathBuf]) -> anyhow::Result<FileList> {
+        let files = expand_paths(paths)?;
+        let bytes = files
+            .iter()
+            .filter_map(|file| std::fs::metadata(file).ok())
+            .map(|metadata| metadata.len())
+            .sum();
+        Ok(FileList { files, bytes })
+    }
+
+    /// Bytes per file, 0 for no file.
+    pub fn average_bytes(&self) -> u64 {
+        self.bytes
+            .checked_div(self.files.len() as u64)
+            .unwrap_or_default()
+    }
+}
+
 /// Expands the paths given on the command line into files: a folder stands for every `.xml`
 /// file below it, in name order so that runs are repeatable.
 pub fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {

@@ -65,6 +65,42 @@ fn sigkill_in_the_first_import_into_a_new_database_leaves_it_empty() {
     assert!(database.stats_json()["activities"].as_u64().unwrap() > 0);
 }
 
+#[test]
+fn sigkill_in_a_folder_of_small_files_into_a_new_database_keeps_the_files_committed() {
+    let Some(folder) = covid_extract("SIGKILL mid-import of a folder into a new database") else {
+        return;
+    };
+    let database = TestDatabase::sqlite();
+    let database_file = database.url.trim_start_matches("sqlite://").to_owned();
+
+    // Files of about 1 MB go into a new database in WAL mode, whose commits need no sync: once
+    // the log is there (creating the file takes a journal for a moment), no rollback journal.
+    let (log, journal) = (
+        format!("{database_file}-wal"),
+        format!("{database_file}-journal"),
+    );
+    kill_while_importing_path(&database, &folder, &log, || {
+        assert!(
+            !(std::path::Path::new(&log).exists() && std::path::Path::new(&journal).exists()),
+            "a folder of small files was loaded with a rollback journal"
+        );
+    });
+
+    // Each of the real files holds 100 activities (INVENTORY.csv): the files committed before
+    // the kill are all there, and nothing of the file it interrupted.
+    let activities = database.stats_json()["activities"].as_u64().unwrap();
+    assert!(activities > 0, "no file was committed before the kill");
+    assert!(
+        activities < 4300,
+        "the import ended before it could be interrupted"
+    );
+    assert_eq!(
+        activities % 100,
+        0,
+        "part of a file was stored: {activities}"
+    );
+}
+
 /// Starts importing a file three times the size of the sample and kills the process once
 /// `written` (the file its transaction goes to) has grown past 8 MB, so that the kill lands in
 /// the middle of the work and not before it.
@@ -72,8 +108,19 @@ fn kill_while_importing(database: &TestDatabase, sources: &[std::path::PathBuf],
     let scratch = tempfile::tempdir().unwrap();
     let big = scratch.path().join("big.xml");
     coopfolio_testdata::write_synthetic_file(sources, 3, &big).unwrap();
+    kill_while_importing_path(database, &big, written, || {});
+}
+
+/// Imports `path` and kills the process once `written` has grown past 8 MB, checking
+/// `while_importing` at each look until then.
+fn kill_while_importing_path(
+    database: &TestDatabase,
+    path: &std::path::Path,
+    written: &str,
+    mut while_importing: impl FnMut(),
+) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_coopfolio"))
-        .args(["import", "iati", big.to_str().unwrap()])
+        .args(["import", "iati", path.to_str().unwrap()])
         .env("COOPFOLIO_DATABASE_URL", &database.url)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -81,6 +128,7 @@ fn kill_while_importing(database: &TestDatabase, sources: &[std::path::PathBuf],
         .unwrap();
     let started = Instant::now();
     loop {
+        while_importing();
         let size = std::fs::metadata(written).map_or(0, |metadata| metadata.len());
         if size > 8 << 20 {
             break;
@@ -93,7 +141,7 @@ fn kill_while_importing(database: &TestDatabase, sources: &[std::path::PathBuf],
             started.elapsed() < Duration::from_secs(120),
             "the import wrote nothing"
         );
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
     assert!(
         child.try_wait().unwrap().is_none(),
