@@ -440,14 +440,18 @@ async fn import_iati(
 
     let started = Instant::now();
     let mut totals = ImportTotals::default();
-    let mut readings = files
-        .files
-        .iter()
-        .map(|file| import::FileReading::start(file, codelists.clone()));
-    let mut next = readings.next().transpose()?;
-    while let Some(reading) = next {
-        // The next file's reader parses its first records while this file is stored.
-        next = readings.next().transpose()?;
+    let mut paths = files.files.iter();
+    let mut next = paths
+        .next()
+        .map(|file| import::FileReading::start(file, codelists.clone()))
+        .transpose()?;
+    while let Some(mut reading) = next {
+        // The next file's reader parses its first records while this file is stored, once
+        // this file's reader is done.
+        next = paths
+            .next()
+            .map(|file| import::FileReading::start_after(file, codelists.clone(), &mut reading))
+            .transpose()?;
         progress.set_message(reading.label().to_owned());
         let report = reading.store(store, |bytes| progress.inc(bytes)).await?;
         if !args.json {
