@@ -208,9 +208,10 @@ impl ImportSession {
     /// Adds an activity to the file's import. An activity with the identifier of one added
     /// before (in this file or any earlier) replaces it.
     pub async fn add_activity(&mut self, mut activity: Activity) -> Result<(), StoreError> {
-        // Compressed here, on the importer's side of the batch channel: the writer is the
-        // slower of the two, and the kept XML is most of the pages it writes.
-        activity.raw_xml = pack_raw_xml(&activity.raw_xml);
+        // Compressed on the importer's side of the batch channel (here, unless the importer's
+        // reader did it): the writer is the slower of the two, and the kept XML is most of
+        // the pages it writes.
+        activity.raw_xml = pack_raw_xml(std::mem::take(&mut activity.raw_xml));
         match self.activity_positions.get(&activity.identifier) {
             Some(&position) => {
                 self.activities[position] = activity;
@@ -992,14 +993,21 @@ pub(crate) const ACTIVITY_XML_COLUMNS: &[&str] = &["activity_id", "raw_xml"];
 const PACKED_XML_MARK: &[u8] = b"\0lz4";
 
 /// An activity's XML as it is stored: compressed, a third of its size or less for IATI XML,
-/// which halves the pages an import writes and checkpoints.
-pub(crate) fn pack_raw_xml(xml: &[u8]) -> Vec<u8> {
-    if xml.is_empty() {
-        return Vec::new();
+/// which halves the pages an import writes and checkpoints. XML packed already is returned as
+/// it is, so that an importer can pack on a thread of its own before the session sees it.
+pub fn pack_raw_xml(xml: Vec<u8>) -> Vec<u8> {
+    if xml.is_empty() || xml.starts_with(PACKED_XML_MARK) {
+        return xml;
     }
-    let mut packed = Vec::with_capacity(PACKED_XML_MARK.len() + 4 + xml.len() / 3);
-    packed.extend_from_slice(PACKED_XML_MARK);
-    packed.extend_from_slice(&lz4_flex::compress_prepend_size(xml));
+    // The mark, the length as LZ4's size-prepended format has it, then the block, compressed
+    // straight into its place.
+    let header = PACKED_XML_MARK.len() + 4;
+    let mut packed = vec![0; header + lz4_flex::block::get_maximum_output_size(xml.len())];
+    packed[..PACKED_XML_MARK.len()].copy_from_slice(PACKED_XML_MARK);
+    packed[PACKED_XML_MARK.len()..header].copy_from_slice(&(xml.len() as u32).to_le_bytes());
+    let written = lz4_flex::block::compress_into(&xml, &mut packed[header..])
+        .expect("the buffer holds LZ4's largest output for this input");
+    packed.truncate(header + written);
     packed
 }
 
@@ -1424,7 +1432,7 @@ pub(crate) fn severity_text(severity: Severity) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::{pack_raw_xml, unpack_raw_xml};
+    use super::{pack_raw_xml, unpack_raw_xml, PACKED_XML_MARK};
     use crate::StoreError;
 
     #[test]
@@ -1433,15 +1441,22 @@ mod tests {
                    <title><narrative xml:lang=\"fr\">Été</narrative></title></iati-activity>"
             .repeat(20)
             .into_bytes();
-        let packed = pack_raw_xml(&xml);
+        let packed = pack_raw_xml(xml.clone());
         assert!(
             packed.len() < xml.len() / 4,
             "{} of {}",
             packed.len(),
             xml.len()
         );
+        // Packing what is packed changes nothing: the session packs what a reader has not.
+        assert_eq!(pack_raw_xml(packed.clone()), packed);
+        // The block is LZ4's size-prepended format after the mark.
+        assert_eq!(
+            lz4_flex::decompress_size_prepended(&packed[PACKED_XML_MARK.len()..]).unwrap(),
+            xml
+        );
         assert_eq!(unpack_raw_xml(packed).unwrap(), xml);
-        assert!(pack_raw_xml(b"").is_empty());
+        assert!(pack_raw_xml(Vec::new()).is_empty());
         assert!(unpack_raw_xml(Vec::new()).unwrap().is_empty());
     }
 
@@ -1453,7 +1468,7 @@ mod tests {
 
     #[test]
     fn damaged_compressed_xml_is_an_error_naming_the_column() {
-        let mut packed = pack_raw_xml(&b"<iati-activity>x</iati-activity>".repeat(10));
+        let mut packed = pack_raw_xml(b"<iati-activity>x</iati-activity>".repeat(10));
         packed.truncate(packed.len() - 5);
         match unpack_raw_xml(packed) {
             Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "activity_xml.raw_xml"),

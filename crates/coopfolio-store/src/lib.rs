@@ -67,7 +67,7 @@ use sqlx::sqlite::{
 use sqlx::Connection;
 
 pub use error::StoreError;
-pub use import::{unpack_raw_xml, ImportRunSummary, ImportSession};
+pub use import::{pack_raw_xml, unpack_raw_xml, ImportRunSummary, ImportSession};
 pub use partnership::{PartnershipRecords, PartnershipSummary};
 pub use rates::{parse_rates_csv, Converter, RatesFileError, StoredRate};
 pub use runs::{ImportRun, StoredDiagnostic};

@@ -13,7 +13,7 @@ use anyhow::Context;
 use coopfolio_core::codelists::Codelists;
 use coopfolio_iati::reader::{IatiReader, Record};
 use coopfolio_iati::{Diagnostic, Severity};
-use coopfolio_store::{ImportRunSummary, Store};
+use coopfolio_store::{pack_raw_xml, ImportRunSummary, Store};
 use serde::Serialize;
 
 /// What happened to one file.
@@ -414,7 +414,12 @@ fn read_batches(
     let mut batch_records = FIRST_BATCH_RECORDS;
     loop {
         let finished = match reader.next_record(&mut batch.diagnostics) {
-            Ok(Some(record)) => {
+            Ok(Some(mut record)) => {
+                // Compressed here, on a core the store's writer does not need, rather than on
+                // the way to it.
+                if let Record::Activity(activity) = &mut record {
+                    activity.raw_xml = pack_raw_xml(std::mem::take(&mut activity.raw_xml));
+                }
                 batch.records.push(record);
                 false
             }
