@@ -62,24 +62,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     // An import's files are listed before the database is opened: a path that does not exist
     // is a usage error that leaves no new database behind, and their sizes choose how a new
-    // one is loaded.
-    let import_files = match &cli.command {
-        Command::Import(ImportCommand::Iati(args)) => Some(
-            import::FileList::list(&args.paths)
-                .map_err(|error| UsageError(format!("{error:#}")))?,
-        ),
-        _ => None,
-    };
-    // Large files go into a new SQLite database with each page written once (see
-    // `Store::connect_to_load`); every other command, `demo` too since it goes on to serve,
-    // opens the database in WAL mode.
-    let store = match &import_files {
-        Some(files) if files.average_bytes() >= ROLLBACK_JOURNAL_FILE_BYTES => {
+    // one is loaded: large files with each page written once (see `Store::connect_to_load`).
+    if let Command::Import(ImportCommand::Iati(args)) = cli.command {
+        let files = import::FileList::list(&args.paths)
+            .map_err(|error| UsageError(format!("{error:#}")))?;
+        let store = if files.average_bytes() >= ROLLBACK_JOURNAL_FILE_BYTES {
             Store::connect_to_load(&cli.database_url).await
+        } else {
+            Store::connect(&cli.database_url).await
         }
-        _ => Store::connect(&cli.database_url).await,
+        .context("opening the database")?;
+        let result = import_iati(&store, args, files).await;
+        store.close().await;
+        return result;
     }
-    .context("opening the database")?;
+    // Every other command, `demo` too since it goes on to serve, opens the database in WAL
+    // mode.
+    let store = Store::connect(&cli.database_url)
+        .await
+        .context("opening the database")?;
     let result = match cli.command {
         Command::Demo(args) => demo(&store, args).await,
         Command::Report(args) => report(&store, args).await,
@@ -98,11 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rates(RatesCommand::Import { file, source }) => {
             rates_import(&store, &file, source).await
         }
-        Command::Import(ImportCommand::Iati(args)) => {
-            let files =
-                import_files.expect("an import's files are listed before it opens the store");
-            import_iati(&store, args, files).await
-        }
+        Command::Import(_) => unreachable!("an import runs before the other commands' store opens"),
         Command::Stats(args) => stats(&store, args).await,
         Command::Codelists(CodelistsCommand::Update { dir }) => {
             codelists_update(&store, &dir).await
