@@ -153,7 +153,7 @@ impl Store {
                 .create_if_missing(true)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 // 16 KB pages (for a new database) hold a whole activity's XML without overflow
                 // pages and write a quarter as many WAL frames as 4 KB ones. A 16 MB page cache
                 // (the default is 2 MB) keeps the indexes an import appends to in memory, and a
@@ -165,19 +165,21 @@ impl Store {
                 .pragma("wal_autocheckpoint", "4096")
                 .pragma("temp_store", "memory");
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            wal_at_close =
-                journal == Journal::RollbackIfNew && !in_memory && !options.get_filename().exists();
             // A new database may be asked for in a folder that does not exist yet, such as
             // `sqlite://data/coopfolio.db` in a fresh checkout.
+            let mut folder_lock = None;
             if !in_memory {
                 sqlite_file = Some(options.get_filename().to_path_buf());
-                if let Some(folder) = options.get_filename().parent() {
-                    if !folder.as_os_str().is_empty() {
-                        std::fs::create_dir_all(folder)
-                            .map_err(|error| connect_error(sqlx::Error::Io(error)))?;
-                    }
-                }
+                let folder = match options.get_filename().parent() {
+                    Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                std::fs::create_dir_all(&folder)
+                    .map_err(|error| connect_error(sqlx::Error::Io(error)))?;
+                folder_lock = lock_folder(folder).await;
             }
+            wal_at_close =
+                journal == Journal::RollbackIfNew && !in_memory && !options.get_filename().exists();
             let wal_options = options.clone().journal_mode(SqliteJournalMode::Wal);
             if wal_at_close {
                 // The schema goes in through one connection in WAL mode, where the migrations'
@@ -206,11 +208,11 @@ impl Store {
                     .idle_timeout(None)
                     .max_lifetime(None);
             }
-            let pool = pool_options
-                .connect_with(options)
+            let pool = connect_sqlite_pool(pool_options, options)
                 .await
                 .map_err(connect_error)?;
             migrate_sqlite(&pool).await?;
+            drop(folder_lock);
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
@@ -321,6 +323,62 @@ impl Store {
             }
         }
         dispatch!(&self.pool, Pool, pool => pool.close().await)
+    }
+}
+
+/// How long a store waits to open a SQLite database that another process holds locked.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connects the pool, waiting while another process holds the database locked in a way SQLite's
+/// busy timeout does not wait for: a connection that would put the file into WAL mode while
+/// another process loads it with a rollback journal (`connect_to_load`) is refused at once,
+/// SQLite's way of avoiding a deadlock. It is tried again until the loader lets go, or
+/// [`SQLITE_BUSY_TIMEOUT`] has passed.
+async fn connect_sqlite_pool(
+    pool_options: SqlitePoolOptions,
+    options: SqliteConnectOptions,
+) -> Result<SqlitePool, sqlx::Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match pool_options.clone().connect_with(options.clone()).await {
+            Err(error) if is_busy(&error) && started.elapsed() < SQLITE_BUSY_TIMEOUT => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            connected => return connected,
+        }
+    }
+}
+
+/// SQLITE_BUSY, or one of its extended codes.
+fn is_busy(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
+}
+
+/// Locks the folder of a SQLite database file for as long as the returned file is open, so that
+/// processes opening the same new database one moment apart create its schema one after the
+/// other: each migration runs in a transaction, but two processes both found the migrations
+/// missing, and the second failed on a table the first had just created ("table import_run
+/// already exists"). The lock (`flock`) is on the folder, not the database file: closing any
+/// descriptor of that file would drop the locks SQLite holds on it in this process. `None`
+/// where the folder cannot be locked; the stores then open as before.
+async fn lock_folder(folder: PathBuf) -> Option<std::fs::File> {
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&folder)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await;
+    match locked {
+        Ok(Ok(file)) => Some(file),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "opening a SQLite database without its folder locked");
+            None
+        }
+        Err(_) => None,
     }
 }
 
