@@ -127,7 +127,7 @@ impl FileList {
 
 /// Expands the paths given on the command line into files: a folder stands for every `.xml`
 /// file below it, in name order so that runs are repeatable.
-pub fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         let metadata =

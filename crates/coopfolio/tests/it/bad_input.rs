@@ -121,9 +121,8 @@ fn usage_errors_exit_with_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("/no/such/file.xml"));
     // The files are listed before the database is opened: a mistyped path creates nothing.
-    let file = database.url.trim_start_matches("sqlite://");
     assert!(
-        !std::path::Path::new(file).exists(),
+        !std::path::Path::new(&database.sqlite_file()).exists(),
         "a failed import left a new database behind"
     );
     let output = database.coopfolio(&["import", "iati"]);

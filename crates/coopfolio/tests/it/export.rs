@@ -183,7 +183,7 @@ fn validate_lists_located_failures_and_exits_1() {
     assert_eq!(order["identifier"], "XI-1");
     assert_eq!(order["context"], "/iati-activities/iati-activity/budget");
     // Validating needs no database and makes none.
-    assert!(!Path::new(&database.url.trim_start_matches("sqlite://")).exists());
+    assert!(!Path::new(&database.sqlite_file()).exists());
 }
 
 #[test]

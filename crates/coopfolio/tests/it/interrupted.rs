@@ -12,7 +12,7 @@ fn sigkill_in_the_middle_of_an_import_changes_nothing() {
         return;
     };
     let database = TestDatabase::sqlite();
-    let database_file = database.url.trim_start_matches("sqlite://").to_owned();
+    let database_file = database.sqlite_file();
     let sources = coopfolio_testdata::xml_files(&folder).unwrap();
     let first = sources[0].to_str().unwrap();
     assert!(database
@@ -44,7 +44,7 @@ fn sigkill_in_the_first_import_into_a_new_database_leaves_it_empty() {
         return;
     };
     let database = TestDatabase::sqlite();
-    let database_file = database.url.trim_start_matches("sqlite://").to_owned();
+    let database_file = database.sqlite_file();
     let sources = coopfolio_testdata::xml_files(&folder).unwrap();
 
     // Into a new database the import writes its pages straight into the database file, with
@@ -71,7 +71,7 @@ fn sigkill_in_a_folder_of_small_files_into_a_new_database_keeps_the_files_commit
         return;
     };
     let database = TestDatabase::sqlite();
-    let database_file = database.url.trim_start_matches("sqlite://").to_owned();
+    let database_file = database.sqlite_file();
 
     // Files of about 1 MB go into a new database in WAL mode, whose commits need no sync: once
     // the log is there (creating the file takes a journal for a moment), no rollback journal.

@@ -142,7 +142,7 @@ fn two_imports_into_one_new_database_at_once_both_go_in() {
             }
             assert_eq!(database.stats_json()["activities"], expected, "{pair:?}");
             // Whichever closed last, the file is left in WAL mode (header bytes 18 and 19).
-            let header = std::fs::read(database.url.trim_start_matches("sqlite://")).unwrap();
+            let header = std::fs::read(database.sqlite_file()).unwrap();
             assert_eq!(header[18..20], [2, 2], "{pair:?}: not left in WAL mode");
         }
     }

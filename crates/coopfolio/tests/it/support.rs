@@ -52,6 +52,11 @@ impl TestDatabase {
         coopfolio(&self.url, args)
     }
 
+    /// The database file of a SQLite test database.
+    pub fn sqlite_file(&self) -> String {
+        self.url.trim_start_matches("sqlite://").to_owned()
+    }
+
     pub fn stats_json(&self) -> serde_json::Value {
         let output = self.coopfolio(&["stats", "--json"]);
         assert!(
